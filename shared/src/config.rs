@@ -1,0 +1,416 @@
+//! Environment variables → typed configuration, validated once at cold start.
+//!
+//! An empty variable counts as unset (SAM passes blank template parameters as empty strings).
+//! Every error names the variable and says what it expects, never echoing a secret.
+
+use crate::Error;
+use crate::sip::{
+    DEFAULT_ENDPOINT, HeaderName, HeaderTemplate, MAX_URI_LEN, SipEndpoint, SipUri, Transport,
+};
+use crate::twiml::{DialAttributes, Record};
+
+/// `host:port` of Synthflow's SIP endpoint. Default [`DEFAULT_ENDPOINT`].
+pub const SYNTHFLOW_SIP_ENDPOINT: &str = "SYNTHFLOW_SIP_ENDPOINT";
+/// `udp` (default), `tcp` or `tls`.
+pub const SIP_TRANSPORT: &str = "SIP_TRANSPORT";
+/// Comma-separated `X-Name=value` pairs; `{Param}` in a value is replaced by the webhook
+/// parameter of that name, e.g. `X-Caller={From},X-Env=prod`.
+pub const SIP_EXTRA_HEADERS: &str = "SIP_EXTRA_HEADERS";
+/// `true`/`false` → `<Dial answerOnBridge>`.
+pub const DIAL_ANSWER_ON_BRIDGE: &str = "DIAL_ANSWER_ON_BRIDGE";
+/// Seconds, 5–600 → `<Dial timeout>`.
+pub const DIAL_TIMEOUT: &str = "DIAL_TIMEOUT";
+/// Seconds, 1–86400 → `<Dial timeLimit>`.
+pub const DIAL_TIME_LIMIT: &str = "DIAL_TIME_LIMIT";
+/// Letters, digits, `+ - _ .` → `<Dial callerId>`.
+pub const DIAL_CALLER_ID: &str = "DIAL_CALLER_ID";
+/// One of Twilio's `record` values → `<Dial record>`.
+pub const DIAL_RECORD: &str = "DIAL_RECORD";
+/// Absolute http(s) URL or a path starting with `/` → `<Dial action>`.
+pub const DIAL_ACTION: &str = "DIAL_ACTION";
+
+/// Synthflow's TLS port; its UDP/TCP port is 32681.
+/// Source: <https://docs.synthflow.ai/connect-over-sip>.
+const SYNTHFLOW_TLS_PORT: u16 = 32682;
+/// Header names the function writes itself, which configuration may not reuse.
+pub const RESERVED_HEADERS: [&str; 3] = [HeaderName::EXTERNAL_ID, "X-Direction", "X-Callee"];
+/// Length of a `CallSid`, the value of `X-EI`.
+const CALL_SID_LEN: usize = 34;
+
+/// A header added to every dialed URI, from [`SIP_EXTRA_HEADERS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraHeader {
+    /// The header name.
+    pub name: HeaderName,
+    /// Its value, with `{Param}` placeholders.
+    pub value: HeaderTemplate,
+}
+
+/// Configuration of the `redirect-call` function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectCallConfig {
+    /// Where calls are dialed.
+    pub sip_endpoint: SipEndpoint,
+    /// SIP transport.
+    pub sip_transport: Transport,
+    /// Headers added after `X-EI` (and, for outbound calls, `X-Direction` and `X-Callee`).
+    pub extra_headers: Vec<ExtraHeader>,
+    /// `<Dial>` attributes.
+    pub dial: DialAttributes,
+}
+
+impl RedirectCallConfig {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first variable that is invalid.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `get`, which returns a variable's value if set.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first variable that is invalid.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let var = |name: &str| get(name).filter(|v| !v.is_empty());
+
+        let sip_endpoint: SipEndpoint = var(SYNTHFLOW_SIP_ENDPOINT)
+            .as_deref()
+            .unwrap_or(DEFAULT_ENDPOINT)
+            .parse()
+            .map_err(|reason| Error::config(SYNTHFLOW_SIP_ENDPOINT, reason))?;
+        let sip_transport: Transport = parse_var(&var, SIP_TRANSPORT)?.unwrap_or_default();
+        check_synthflow_port(&sip_endpoint, sip_transport)?;
+
+        let extra_headers = match var(SIP_EXTRA_HEADERS) {
+            Some(spec) => parse_extra_headers(&spec)
+                .map_err(|reason| Error::config(SIP_EXTRA_HEADERS, reason))?,
+            None => Vec::new(),
+        };
+
+        let dial = DialAttributes {
+            action: var(DIAL_ACTION).map(check_action).transpose()?,
+            answer_on_bridge: var(DIAL_ANSWER_ON_BRIDGE)
+                .map(|v| {
+                    parse_bool(&v).ok_or(Error::config(
+                        DIAL_ANSWER_ON_BRIDGE,
+                        "expected true or false",
+                    ))
+                })
+                .transpose()?,
+            caller_id: var(DIAL_CALLER_ID).map(check_caller_id).transpose()?,
+            record: parse_var::<Record>(&var, DIAL_RECORD)?,
+            time_limit: parse_seconds(&var, DIAL_TIME_LIMIT, 1, 86_400)?,
+            timeout: parse_seconds(&var, DIAL_TIMEOUT, 5, 600)?,
+        };
+
+        let config = RedirectCallConfig {
+            sip_endpoint,
+            sip_transport,
+            extra_headers,
+            dial,
+        };
+        config.check_lengths()?;
+        Ok(config)
+    }
+
+    /// Refuses an endpoint, or constant headers, that could never fit Twilio's URI limit.
+    fn check_lengths(&self) -> Result<(), Error> {
+        let external_id = HeaderName::parse(HeaderName::EXTERNAL_ID).expect("valid name");
+        let mut required = vec![(external_id, CALL_SID_LEN)];
+        let longest =
+            SipUri::longest_required_len(&self.sip_endpoint, self.sip_transport, &required);
+        if longest >= MAX_URI_LEN {
+            return Err(Error::config(
+                SYNTHFLOW_SIP_ENDPOINT,
+                format!(
+                    "too long: the dialed URI could reach {longest} characters, Twilio's limit is {}",
+                    MAX_URI_LEN - 1
+                ),
+            ));
+        }
+        for header in &self.extra_headers {
+            if let Some(len) = header.value.literal_len() {
+                // Percent-encoding at most triples a value.
+                required.push((header.name.clone(), len * 3));
+            }
+        }
+        let longest =
+            SipUri::longest_required_len(&self.sip_endpoint, self.sip_transport, &required);
+        if longest >= MAX_URI_LEN {
+            return Err(Error::config(
+                SIP_EXTRA_HEADERS,
+                format!(
+                    "constant headers are too long: the dialed URI could reach {longest} characters, \
+                     Twilio's limit is {}",
+                    MAX_URI_LEN - 1
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_var<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, Error>
+where
+    T: std::str::FromStr<Err = &'static str>,
+{
+    var(name)
+        .map(|v| v.parse::<T>().map_err(|reason| Error::config(name, reason)))
+        .transpose()
+}
+
+fn parse_seconds(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    min: u32,
+    max: u32,
+) -> Result<Option<u32>, Error> {
+    var(name)
+        .map(|v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    Error::config(name, format!("expected whole seconds from {min} to {max}"))
+                })
+        })
+        .transpose()
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn check_synthflow_port(endpoint: &SipEndpoint, transport: Transport) -> Result<(), Error> {
+    if !endpoint.is_synthflow() {
+        return Ok(());
+    }
+    match (transport, endpoint.port()) {
+        (Transport::Tls, port) if port != SYNTHFLOW_TLS_PORT => Err(Error::config(
+            SIP_TRANSPORT,
+            format!(
+                "tls needs Synthflow's TLS port {SYNTHFLOW_TLS_PORT} in {SYNTHFLOW_SIP_ENDPOINT} \
+                 (e.g. sip.us.synthflow.ai:{SYNTHFLOW_TLS_PORT})"
+            ),
+        )),
+        (Transport::Udp | Transport::Tcp, SYNTHFLOW_TLS_PORT) => Err(Error::config(
+            SIP_TRANSPORT,
+            format!("port {SYNTHFLOW_TLS_PORT} is Synthflow's TLS port: set {SIP_TRANSPORT}=tls"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_caller_id(v: String) -> Result<String, Error> {
+    let ok = v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b));
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::config(
+            DIAL_CALLER_ID,
+            "expected up to 64 letters, digits and + - _ . (Twilio's rule for <Sip> caller ids)",
+        ))
+    }
+}
+
+fn check_action(v: String) -> Result<String, Error> {
+    let invalid = || {
+        Error::config(
+            DIAL_ACTION,
+            "expected an absolute http(s) URL or a path starting with / (no spaces)",
+        )
+    };
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    if v.starts_with('/') && !v.starts_with("//") {
+        return Ok(v);
+    }
+    match url::Url::parse(&v) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(v),
+        _ => Err(invalid()),
+    }
+}
+
+fn parse_extra_headers(spec: &str) -> Result<Vec<ExtraHeader>, String> {
+    let mut headers: Vec<ExtraHeader> = Vec::new();
+    for item in spec.split(',').map(str::trim) {
+        if item.is_empty() {
+            continue;
+        }
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            format!("expected X-Name=value pairs separated by commas, got {item:?}")
+        })?;
+        let name = name.trim();
+        let name = HeaderName::parse(name).map_err(|reason| format!("{name:?}: {reason}"))?;
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(name.as_str()))
+        {
+            return Err(format!("{name} is written by the function itself"));
+        }
+        if headers
+            .iter()
+            .any(|h| h.name.as_str().eq_ignore_ascii_case(name.as_str()))
+        {
+            return Err(format!("{name} is given twice"));
+        }
+        let value =
+            HeaderTemplate::parse(value.trim()).map_err(|reason| format!("{name}: {reason}"))?;
+        headers.push(ExtraHeader { name, value });
+    }
+    Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<RedirectCallConfig, Error> {
+        RedirectCallConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn variable_of(err: Error) -> &'static str {
+        match err {
+            Error::Config { variable, .. } => variable,
+            other => panic!("not a config error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.sip_endpoint.to_string(), "sipin.synthflow.ai:32681");
+        assert_eq!(c.sip_transport, Transport::Udp);
+        assert!(c.extra_headers.is_empty());
+        assert_eq!(c.dial, DialAttributes::default());
+    }
+
+    #[test]
+    fn empty_means_unset() {
+        let all_empty: Vec<(&str, &str)> = [
+            SYNTHFLOW_SIP_ENDPOINT,
+            SIP_TRANSPORT,
+            SIP_EXTRA_HEADERS,
+            DIAL_ANSWER_ON_BRIDGE,
+            DIAL_TIMEOUT,
+            DIAL_TIME_LIMIT,
+            DIAL_CALLER_ID,
+            DIAL_RECORD,
+            DIAL_ACTION,
+        ]
+        .iter()
+        .map(|k| (*k, ""))
+        .collect();
+        assert_eq!(config(&all_empty).unwrap(), config(&[]).unwrap());
+    }
+
+    #[test]
+    fn everything_set() {
+        let c = config(&[
+            (SYNTHFLOW_SIP_ENDPOINT, "sip.eu.synthflow.ai:32682"),
+            (SIP_TRANSPORT, "TLS"),
+            (SIP_EXTRA_HEADERS, " X-Caller={From} , X-Env=prod,"),
+            (DIAL_ANSWER_ON_BRIDGE, "true"),
+            (DIAL_TIMEOUT, "45"),
+            (DIAL_TIME_LIMIT, "3600"),
+            (DIAL_CALLER_ID, "+14155550199"),
+            (DIAL_RECORD, "record-from-answer-dual"),
+            (DIAL_ACTION, "https://hooks.example.com/dial-status?x=1"),
+        ])
+        .unwrap();
+        assert_eq!(c.sip_transport, Transport::Tls);
+        assert_eq!(c.extra_headers.len(), 2);
+        assert_eq!(c.extra_headers[1].name.as_str(), "X-Env");
+        assert_eq!(c.dial.timeout, Some(45));
+        assert_eq!(c.dial.time_limit, Some(3600));
+        assert_eq!(c.dial.record, Some(Record::RecordFromAnswerDual));
+        assert_eq!(c.dial.answer_on_bridge, Some(true));
+        assert_eq!(
+            config(&[(DIAL_ACTION, "/dial-status")])
+                .unwrap()
+                .dial
+                .action
+                .as_deref(),
+            Some("/dial-status")
+        );
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let long_host = format!(
+            "{}.example:5060",
+            "a".repeat(60) + "." + &"b".repeat(60) + "." + &"c".repeat(60) + "." + &"d".repeat(40)
+        );
+        let long_const = format!("X-Pad={}", "p".repeat(80));
+        let cases: Vec<(&str, &str)> = vec![
+            (SYNTHFLOW_SIP_ENDPOINT, "sipin.synthflow.ai"),
+            (SYNTHFLOW_SIP_ENDPOINT, "evil.example;x=:5060"),
+            (SYNTHFLOW_SIP_ENDPOINT, &long_host),
+            (SIP_TRANSPORT, "quic"),
+            (SIP_TRANSPORT, "tls"),
+            (SIP_EXTRA_HEADERS, "X-Twilio-Foo={From}"),
+            (SIP_EXTRA_HEADERS, "Caller={From}"),
+            (SIP_EXTRA_HEADERS, "X-EI={From}"),
+            (SIP_EXTRA_HEADERS, "x-callee={To}"),
+            (SIP_EXTRA_HEADERS, "X-A={From},X-a={To}"),
+            (SIP_EXTRA_HEADERS, "X-A"),
+            (SIP_EXTRA_HEADERS, "X-A={From"),
+            (SIP_EXTRA_HEADERS, "X-A="),
+            (SIP_EXTRA_HEADERS, &long_const),
+            (DIAL_ANSWER_ON_BRIDGE, "yes"),
+            (DIAL_TIMEOUT, "4"),
+            (DIAL_TIMEOUT, "601"),
+            (DIAL_TIMEOUT, "30s"),
+            (DIAL_TIME_LIMIT, "0"),
+            (DIAL_TIME_LIMIT, "-1"),
+            (DIAL_CALLER_ID, "+1 415"),
+            (DIAL_CALLER_ID, "a\"b"),
+            (DIAL_RECORD, "always"),
+            (DIAL_ACTION, "ftp://example.com/x"),
+            (DIAL_ACTION, "https://exa mple.com/"),
+            (DIAL_ACTION, "//evil.example/x"),
+            (DIAL_ACTION, "dial-status"),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).expect_err(value);
+            let message = err.to_string();
+            assert!(message.starts_with(&format!("{var}: ")), "{message}");
+            assert_eq!(variable_of(err), var);
+        }
+    }
+
+    #[test]
+    fn tls_port_mismatch_names_the_transport() {
+        assert!(config(&[(SYNTHFLOW_SIP_ENDPOINT, "sip.us.synthflow.ai:32682")]).is_err());
+        assert!(
+            config(&[
+                (SYNTHFLOW_SIP_ENDPOINT, "sip.us.synthflow.ai:32682"),
+                (SIP_TRANSPORT, "tls")
+            ])
+            .is_ok()
+        );
+        assert!(
+            config(&[
+                (SYNTHFLOW_SIP_ENDPOINT, "pbx.example.com:5061"),
+                (SIP_TRANSPORT, "tls")
+            ])
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Types and pure logic shared by the synthflow-sip-bridge functions.
+//!
+//! - [`twilio`]: the parameters of Twilio's voice webhook (decoded the way Twilio encodes them).
+//! - [`phone`]: E.164 numbers as Twilio sends them, and their masked form for logs.
+//! - [`sip`]: the SIP URI dialed at Synthflow, with Twilio's limits on headers and length.
+//! - [`twiml`]: a TwiML writer whose output matches Twilio's helper libraries byte for byte.
+//! - [`config`]: environment variables → typed configuration, validated at cold start.
+//!
+//! Every fallible function returns [`Error`], the crate's one error type.
+
+pub mod config;
+mod error;
+pub mod phone;
+pub mod sip;
+pub mod twilio;
+pub mod twiml;
+
+pub use error::Error;
