@@ -42,6 +42,15 @@ pub enum Error {
         name: &'static str,
     },
 
+    /// A secret could not be read from Secrets Manager, or its JSON is not what it must be.
+    #[error("secret {secret_id}: {reason}")]
+    Secret {
+        /// The secret's id (name or ARN) as configured.
+        secret_id: String,
+        /// What is wrong, naming the key (never a value).
+        reason: Cow<'static, str>,
+    },
+
     /// The SIP URI cannot be written within Twilio's limits even without optional headers.
     #[error("SIP URI would be {length} characters; Twilio's limit is {limit}")]
     SipUriTooLong {

@@ -4,6 +4,7 @@
 //! - [`phone`]: E.164 numbers as Twilio sends them, and their masked form for logs.
 //! - [`sip`]: the SIP URI dialed at Synthflow, with Twilio's limits on headers and length.
 //! - [`twiml`]: a TwiML writer whose output matches Twilio's helper libraries byte for byte.
+//! - [`secrets`]: credentials from AWS Secrets Manager, cached and refreshed lazily.
 //! - [`config`]: environment variables → typed configuration, validated at cold start.
 //!
 //! Every fallible function returns [`Error`], the crate's one error type.
@@ -11,6 +12,7 @@
 pub mod config;
 mod error;
 pub mod phone;
+pub mod secrets;
 pub mod sip;
 pub mod twilio;
 pub mod twiml;
