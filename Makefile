@@ -19,13 +19,14 @@ EXAMPLE_NUMBER := %2B14155550123
 LOCAL_AUTH_TOKEN := local-dev-auth-token-not-a-secret
 LOCAL_SECRET_ID := synthflow-sip-bridge/local/twilio
 
-.PHONY: help run run-unsigned test cases venv clean
+.PHONY: help run run-unsigned test bench cases venv clean
 
 help:
 	@echo "make run           serve the webhook locally (cargo lambda watch, port $(WATCH_PORT)),"
 	@echo "                   signature validation on, Twilio secret in a local moto_server"
 	@echo "make run-unsigned  the same without signature validation or moto_server"
 	@echo "make test          run every test"
+	@echo "make bench         cold start, warm cost, memory and size beside a baseline"
 
 venv: $(VENV)/.installed
 
@@ -75,6 +76,22 @@ test: venv
 	cargo test --workspace --locked
 	sam validate --lint
 	cfn-lint template.yaml
+
+## bench: release builds (host for timings, arm64 + zip for sizes), criterion's warm cost, then
+## cold starts, memory and sizes beside bench-baseline, printed as Markdown tables.
+BENCH_COLD_RUNS ?= 40
+BENCH_INVOCATIONS ?= 1000
+BENCH_LAMBDA_DIR := target/lambda-bench
+BENCH_BINS := --bin redirect-call --bin bench-baseline
+bench: venv
+	cargo build --release --locked --bin redirect-call --bin bench-baseline --bin bench
+	rm -rf $(BENCH_LAMBDA_DIR) target/criterion/warm
+	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR)
+	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR) \
+	  --output-format zip
+	cargo bench --locked -p bench --bench warm
+	target/release/bench --cold-runs $(BENCH_COLD_RUNS) --invocations $(BENCH_INVOCATIONS) \
+	  --lambda-dir $(BENCH_LAMBDA_DIR)
 
 ## cases: rewrite events/redirect-call/ from scripts/redirect_call_cases.py.
 cases: venv
