@@ -11,15 +11,21 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
 WATCH_PORT ?= 9000
+MOTO_PORT ?= 5055
 WEBHOOK := http://localhost:$(WATCH_PORT)/lambda-url/redirect-call/redirect_call
 EXAMPLE_CALL_SID := CA0123456789abcdef0123456789abcdef
 EXAMPLE_NUMBER := %2B14155550123
+# Local only: a throwaway token for the secret `make run` seeds into moto_server.
+LOCAL_AUTH_TOKEN := local-dev-auth-token-not-a-secret
+LOCAL_SECRET_ID := synthflow-sip-bridge/local/twilio
 
-.PHONY: help run test cases venv clean
+.PHONY: help run run-unsigned test cases venv clean
 
 help:
-	@echo "make run    serve the webhook locally with cargo lambda watch (port $(WATCH_PORT))"
-	@echo "make test   run every test"
+	@echo "make run           serve the webhook locally (cargo lambda watch, port $(WATCH_PORT)),"
+	@echo "                   signature validation on, Twilio secret in a local moto_server"
+	@echo "make run-unsigned  the same without signature validation or moto_server"
+	@echo "make test          run every test"
 
 venv: $(VENV)/.installed
 
@@ -29,26 +35,41 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## run: build, print example requests, serve the webhook with `cargo lambda watch`.
+## run: a local Secrets Manager (moto_server) seeded with a Twilio secret, example requests
+## signed with its token, and the webhook served by `cargo lambda watch` against it.
 run: venv
 	cargo build --quiet --bin redirect-call
+	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server.log 2>&1 & moto=$$!; \
+	trap 'kill $$moto 2>/dev/null' EXIT INT TERM; \
+	python scripts/local_webhook.py seed --endpoint http://127.0.0.1:$(MOTO_PORT) \
+	  --secret-id $(LOCAL_SECRET_ID) --token $(LOCAL_AUTH_TOKEN); \
+	echo; echo "Serving the webhook at $(WEBHOOK)"; \
+	echo "(signature validation on; Twilio secret $(LOCAL_SECRET_ID) in moto_server on port $(MOTO_PORT))"; \
+	echo "Try, from another terminal:"; echo; \
+	python scripts/local_webhook.py examples --url $(WEBHOOK) --token $(LOCAL_AUTH_TOKEN); echo; \
+	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 TWILIO_SECRET_ID=$(LOCAL_SECRET_ID) \
+	PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
+	cargo lambda watch --invoke-port $(WATCH_PORT)
+
+## run-unsigned: the webhook without signature validation (no secret, no AWS at all).
+run-unsigned: venv
+	cargo build --quiet --bin redirect-call
 	@echo
-	@echo "Serving the webhook at $(WEBHOOK)"
+	@echo "Serving the webhook at $(WEBHOOK) (signature validation OFF)"
 	@echo "Try, from another terminal:"
 	@echo
-	@echo "  # Twilio's default: POST with a form body"
 	@echo "  curl -i -X POST '$(WEBHOOK)' \\"
 	@echo "    -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' \\"
 	@echo "    --data 'CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)&Direction=inbound'"
-	@echo
-	@echo "  # GET with the parameters in the query"
 	@echo "  curl -i '$(WEBHOOK)?CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)'"
 	@echo
-	cargo lambda watch --invoke-port $(WATCH_PORT)
+	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-port $(WATCH_PORT)
 
 ## test: every test, as CI runs it.
 test: venv
 	python scripts/redirect_call_cases.py --check
+	python -m py_compile scripts/*.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked

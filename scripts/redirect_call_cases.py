@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "events" / "redirect-call"
 
 TEST_AUTH_TOKEN = "7f3a9c2e5b1d4f8a6c0e2b4d6f8a0c1e"
+PREVIOUS_AUTH_TOKEN = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
+OTHER_AUTH_TOKEN = "ffffffffffffffffffffffffffffffff"
 ACCOUNT_SID = "AC0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 API_ID = "h3x9k2m4p1"
 HOST = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
@@ -141,8 +143,9 @@ def sip_uri(number, call_sid, headers=(), endpoint=DEFAULT_ENDPOINT, transport=N
     return uri
 
 
-def twiml(uri, env=None):
-    """twilio-python's rendering of <Dial><Sip>uri</Sip></Dial> with the env's Dial attributes."""
+def twiml(uri, env=None, **sip_kwargs):
+    """twilio-python's rendering of <Dial><Sip>uri</Sip></Dial> with the env's Dial attributes
+    (and <Sip> attributes such as username/password)."""
     env = env or {}
     kwargs = {}
     if "DIAL_ACTION" in env:
@@ -158,7 +161,7 @@ def twiml(uri, env=None):
     if "DIAL_TIMEOUT" in env:
         kwargs["timeout"] = int(env["DIAL_TIMEOUT"])
     response = VoiceResponse()
-    response.dial(**kwargs).sip(uri)
+    response.dial(**kwargs).sip(uri, **sip_kwargs)
     return str(response)
 
 
@@ -166,19 +169,23 @@ SEED_TWIML = twiml(sip_uri(OUR_NUMBER, CALL_SID))
 
 
 def event(name, method, params=None, *, query=None, raw_body=None, base64_body=True,
-          content_type=FORM, stage="$default", path="/redirect_call", sign=True):
-    """An HTTP API payload 2.0 event as API Gateway delivers it to the function."""
+          content_type=FORM, stage="$default", path="/redirect_call", host=HOST,
+          sign=True, token=TEST_AUTH_TOKEN, signed_url=None, signed_params=None,
+          extra_headers=None):
+    """An HTTP API payload 2.0 event as API Gateway delivers it to the function, signed as
+    Twilio signs the URL it called (https://{host}{raw path}{?query} unless signed_url says
+    otherwise) and, for POST, the body's parameters (or signed_params)."""
     if method == "GET" and query is None and params is not None:
         query = form_encode(params)
     body = raw_body
     if body is None and method != "GET" and params is not None:
         body = form_encode(params)
     raw_path = path if stage == "$default" else f"/{stage}{path}"
-    url = f"https://{HOST}{raw_path}" + (f"?{query}" if query else "")
+    url = signed_url or f"https://{host}{raw_path}" + (f"?{query}" if query else "")
     headers = {
         "accept": "*/*",
         "cache-control": "max-age=259200",
-        "host": HOST,
+        "host": host,
         "i-twilio-idempotency-token": "5d0e9f4b-8c2a-4e6f-b1d3-7a9c5e2f0b84",
         "user-agent": "TwilioProxy/1.1",
         "x-amzn-trace-id": "Root=1-6749f3a1-0123456789abcdef01234567",
@@ -192,14 +199,18 @@ def event(name, method, params=None, *, query=None, raw_body=None, base64_body=T
         if content_type:
             headers["content-type"] = content_type
     if sign:
-        signed_params = MultiDict()
+        signed = MultiDict()
         if method == "POST" and body is not None:
-            for k, v in parse_qsl(body, keep_blank_values=True):
-                signed_params.setdefault(k, []).append(v)
-        headers["x-twilio-signature"] = RequestValidator(TEST_AUTH_TOKEN).compute_signature(
-            url, signed_params
-        )
-    route_key = f"{method} /redirect_call"
+            pairs = signed_params if signed_params is not None else parse_qsl(
+                body, keep_blank_values=True)
+            for k, v in pairs:
+                signed.setdefault(k, []).append(v)
+        headers["x-twilio-signature"] = RequestValidator(token).compute_signature(url, signed)
+    headers.update(extra_headers or {})
+    # API Gateway invokes the function for its two routes only; anything else would come
+    # through a $default route.
+    webhook_route = path.endswith("/redirect_call") and method in ("GET", "POST")
+    route_key = f"{method} /redirect_call" if webhook_route else "$default"
     ev = {
         "version": "2.0",
         "routeKey": route_key,
@@ -215,8 +226,8 @@ def event(name, method, params=None, *, query=None, raw_body=None, base64_body=T
     ev["requestContext"] = {
         "accountId": "123456789012",
         "apiId": API_ID,
-        "domainName": HOST,
-        "domainPrefix": API_ID,
+        "domainName": host,
+        "domainPrefix": host.split(".")[0],
         "http": {
             "method": method,
             "path": raw_path,
@@ -238,13 +249,20 @@ def event(name, method, params=None, *, query=None, raw_body=None, base64_body=T
     return ev
 
 
-def ok(name, description, ev, body, env=None):
+def twilio_secret(**extra):
+    """The JSON of the Twilio secret in Secrets Manager (see README, Deploying)."""
+    return {"account_sid": ACCOUNT_SID, "auth_token": TEST_AUTH_TOKEN, **extra}
+
+
+def ok(name, description, ev, body, env=None, secret=None):
     return {"name": name, "description": description, "event": ev, "env": env or {},
+            "secret": secret or twilio_secret(),
             "status": 200, "content_type": TWIML, "body": body}
 
 
-def rejected(name, description, ev, status, mentions, env=None):
+def rejected(name, description, ev, status, mentions, env=None, secret=None):
     return {"name": name, "description": description, "event": ev, "env": env or {},
+            "secret": secret or twilio_secret(),
             "status": status, "content_type": TEXT, "mentions": mentions}
 
 
@@ -312,6 +330,63 @@ def cases():
              twiml(sip_uri(OUR_NUMBER, CALL_SID, [("X-Env", "prod")])),
              overflow_env)
 
+    # Signatures (https://www.twilio.com/docs/usage/webhooks/webhooks-security).
+    yield ok("get-named-stage", "GET through a named stage: the stage is part of the signed URL",
+             event("get-named-stage", "GET", [("Called", OUR_NUMBER), ("CallSid", CALL_SID)],
+                   stage="prod"),
+             SEED_TWIML)
+    yield ok("post-custom-domain",
+             "Custom domain with an API mapping: Twilio signed https://voice.example.com/twilio/…",
+             event("post-custom-domain", "POST", MINIMAL_INBOUND, host="voice.example.com",
+                   path="/twilio/redirect_call"),
+             SEED_TWIML)
+    yield ok("post-behind-proxy",
+             "A proxy in front: the signed URL comes from PUBLIC_BASE_URL, not from the event",
+             event("post-behind-proxy", "POST", MINIMAL_INBOUND,
+                   signed_url="https://voice.example.com/twilio/redirect_call"),
+             SEED_TWIML, {"PUBLIC_BASE_URL": "https://voice.example.com/twilio"})
+    yield ok("post-previous-token", "Signed with the token before rotation, still in the secret",
+             event("post-previous-token", "POST", MINIMAL_INBOUND, token=PREVIOUS_AUTH_TOKEN),
+             SEED_TWIML, secret=twilio_secret(previous_auth_token=PREVIOUS_AUTH_TOKEN))
+    sip_user, sip_password = "synthflow-acme", "p&ss<wo>rd\"'%"
+    yield ok("post-sip-credentials",
+             "SIP digest credentials from the secret become <Sip username password>",
+             event("post-sip-credentials", "POST", MINIMAL_INBOUND),
+             twiml(sip_uri(OUR_NUMBER, CALL_SID), username=sip_user, password=sip_password),
+             secret=twilio_secret(sip_username=sip_user, sip_password=sip_password))
+    yield ok("post-validation-off", "TWILIO_SIGNATURE_VALIDATION=off answers unsigned requests",
+             event("post-validation-off", "POST", MINIMAL_INBOUND, sign=False),
+             SEED_TWIML, {"TWILIO_SIGNATURE_VALIDATION": "off"})
+
+    forbidden = "X-Twilio-Signature"
+    yield rejected("forbidden-unsigned", "No X-Twilio-Signature",
+                   event("forbidden-unsigned", "POST", MINIMAL_INBOUND, sign=False), 403, forbidden)
+    yield rejected("forbidden-wrong-token", "Signed with another account's token",
+                   event("forbidden-wrong-token", "POST", MINIMAL_INBOUND, token=OTHER_AUTH_TOKEN),
+                   403, forbidden)
+    yield rejected("forbidden-tampered-body", "Called changed after signing",
+                   event("forbidden-tampered-body", "POST",
+                         replace(MINIMAL_INBOUND, Called="+14155550999"),
+                         signed_params=MINIMAL_INBOUND),
+                   403, forbidden)
+    yield rejected("forbidden-tampered-query", "GET whose query changed after signing",
+                   event("forbidden-tampered-query", "GET",
+                         query=f"Called=%2B14155550999&CallSid={CALL_SID}",
+                         signed_url=f"https://{HOST}/redirect_call?Called=%2B14155550123&CallSid={CALL_SID}"),
+                   403, forbidden)
+    yield rejected("forbidden-stage-missing", "Named stage, signature made without the stage",
+                   event("forbidden-stage-missing", "POST", MINIMAL_INBOUND, stage="prod",
+                         signed_url=f"https://{HOST}/redirect_call"),
+                   403, forbidden)
+    yield rejected("forbidden-blank-dropped", "Signature computed with the blank CalledCity dropped",
+                   event("forbidden-blank-dropped", "POST", MINIMAL_INBOUND + [("CalledCity", "")],
+                         signed_params=MINIMAL_INBOUND),
+                   403, forbidden)
+    yield rejected("forbidden-shared-key", "Signed with a webhook shared key (HMAC-SHA256)",
+                   event("forbidden-shared-key", "POST", MINIMAL_INBOUND, extra_headers={
+                       "x-twilio-webhooks-signature-settings": "key=KS0123,algorithm=HMAC_SHA256"}),
+                   403, forbidden)
+
     bad_called = {
         "at": "+1415@evil.example:5060;x=",
         "semicolon": f"{OUR_NUMBER};transport=tcp",
@@ -353,6 +428,10 @@ def cases():
                    400, "From")
     yield rejected("bad-path", "Any other path",
                    event("bad-path", "POST", MINIMAL_INBOUND, path="/voice"), 404, "/redirect_call")
+    yield rejected("bad-path-dot-segments", "A path that only resolves to the route",
+                   event("bad-path-dot-segments", "POST", MINIMAL_INBOUND,
+                         path="/x/../redirect_call/.."),
+                   404, "/redirect_call")
     yield rejected("bad-method", "PUT",
                    event("bad-method", "PUT", MINIMAL_INBOUND), 405, "GET or POST")
     yield rejected("bad-content-type", "POST with a JSON body",
@@ -367,6 +446,13 @@ def cases():
                    event("bad-raw-query", "GET",
                          query=f'Called=<{OUR_NUMBER}>&CallSid={CALL_SID}&x="a b"'),
                    400, "query string")
+    yield rejected("bad-uri-too-long", "A query string far longer than any webhook's",
+                   event("bad-uri-too-long", "GET",
+                         query=f"Called=%2B14155550123&CallSid={CALL_SID}&Pad={'a' * 20000}"),
+                   414, "URI too long")
+    not_utf8 = event("bad-body-not-utf8", "POST", MINIMAL_INBOUND)
+    not_utf8["body"] = base64.b64encode(form_encode(MINIMAL_INBOUND).encode() + b"&X=\xff\xfe").decode()
+    yield rejected("bad-body-not-utf8", "Form body that is not UTF-8", not_utf8, 415, "UTF-8")
     bad_b64 = event("bad-base64", "POST", MINIMAL_INBOUND)
     bad_b64["body"] = "Q2FsbFNpZD1DQT%%%not-base64"
     yield rejected("bad-base64", "Body flagged base64 that is not", bad_b64, 400, "body")

@@ -29,6 +29,15 @@ pub const DIAL_RECORD: &str = "DIAL_RECORD";
 /// Absolute http(s) URL or a path starting with `/` → `<Dial action>`.
 pub const DIAL_ACTION: &str = "DIAL_ACTION";
 
+/// Id (name or ARN) of the Secrets Manager secret holding the Twilio credentials
+/// ([`crate::secrets::TwilioSecret`]). Required while signature validation is on.
+pub const TWILIO_SECRET_ID: &str = "TWILIO_SECRET_ID";
+/// `on` (default) or `off`. Off accepts unsigned requests: for local development only.
+pub const TWILIO_SIGNATURE_VALIDATION: &str = "TWILIO_SIGNATURE_VALIDATION";
+/// The public URL Twilio calls, without the `/redirect_call` path: `https://host[/prefix]`.
+/// Needed only when it cannot be rebuilt from the API Gateway event (a proxy in front).
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+
 /// Synthflow's TLS port; its UDP/TCP port is 32681.
 /// Source: <https://docs.synthflow.ai/connect-over-sip>.
 const SYNTHFLOW_TLS_PORT: u16 = 32682;
@@ -57,6 +66,12 @@ pub struct RedirectCallConfig {
     pub extra_headers: Vec<ExtraHeader>,
     /// `<Dial>` attributes.
     pub dial: DialAttributes,
+    /// The Twilio secret's id, when one is configured.
+    pub twilio_secret_id: Option<String>,
+    /// Whether `X-Twilio-Signature` is checked.
+    pub signature_validation: bool,
+    /// The public base URL signatures are checked against, without a trailing `/`.
+    pub public_base_url: Option<String>,
 }
 
 impl RedirectCallConfig {
@@ -105,11 +120,36 @@ impl RedirectCallConfig {
             timeout: parse_seconds(&var, DIAL_TIMEOUT, 5, 600)?,
         };
 
+        let signature_validation = match var(TWILIO_SIGNATURE_VALIDATION).as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(Error::config(
+                    TWILIO_SIGNATURE_VALIDATION,
+                    "expected on or off",
+                ));
+            }
+        };
+        let twilio_secret_id = var(TWILIO_SECRET_ID).map(check_secret_id).transpose()?;
+        if signature_validation && twilio_secret_id.is_none() {
+            return Err(Error::config(
+                TWILIO_SECRET_ID,
+                "required while signature validation is on (the secret holds the auth token); \
+                 TWILIO_SIGNATURE_VALIDATION=off turns validation off for local development",
+            ));
+        }
+        let public_base_url = var(PUBLIC_BASE_URL)
+            .map(check_public_base_url)
+            .transpose()?;
+
         let config = RedirectCallConfig {
             sip_endpoint,
             sip_transport,
             extra_headers,
             dial,
+            twilio_secret_id,
+            signature_validation,
+            public_base_url,
         };
         config.check_lengths()?;
         Ok(config)
@@ -240,6 +280,46 @@ fn check_action(v: String) -> Result<String, Error> {
     match url::Url::parse(&v) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(v),
         _ => Err(invalid()),
+    }
+}
+
+/// A secret name (letters, digits, `/_+=.@-`) or an ARN.
+/// Source: <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html>.
+pub(crate) fn check_secret_id_for(variable: &'static str, v: String) -> Result<String, Error> {
+    let ok = (1..=2048).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::config(
+            variable,
+            "expected a secret name (letters, digits, /_+=.@-) or ARN",
+        ))
+    }
+}
+
+fn check_secret_id(v: String) -> Result<String, Error> {
+    check_secret_id_for(TWILIO_SECRET_ID, v)
+}
+
+fn check_public_base_url(v: String) -> Result<String, Error> {
+    let base = v.trim_end_matches('/');
+    match url::Url::parse(base) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && !base.contains(char::is_whitespace) =>
+        {
+            Ok(base.to_owned())
+        }
+        _ => Err(Error::config(
+            PUBLIC_BASE_URL,
+            "expected the public http(s) URL without /redirect_call, query or fragment, \
+             e.g. https://voice.example.com/twilio",
+        )),
     }
 }
 
@@ -447,9 +527,11 @@ mod provision_tests {
 mod tests {
     use super::*;
 
+    /// Configuration from `vars`, on top of a Twilio secret id (required by default).
     fn config(vars: &[(&str, &str)]) -> Result<RedirectCallConfig, Error> {
         RedirectCallConfig::from_lookup(|name| {
             vars.iter()
+                .chain(&[(TWILIO_SECRET_ID, "synthflow-sip-bridge/twilio")])
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_owned())
         })
@@ -469,6 +551,33 @@ mod tests {
         assert_eq!(c.sip_transport, Transport::Udp);
         assert!(c.extra_headers.is_empty());
         assert_eq!(c.dial, DialAttributes::default());
+        assert!(c.signature_validation);
+        assert_eq!(
+            c.twilio_secret_id.as_deref(),
+            Some("synthflow-sip-bridge/twilio")
+        );
+        assert_eq!(c.public_base_url, None);
+    }
+
+    #[test]
+    fn validation_needs_a_secret_unless_off() {
+        let none = |_: &str| None;
+        let err = RedirectCallConfig::from_lookup(none).unwrap_err();
+        assert!(
+            err.to_string().starts_with("TWILIO_SECRET_ID: required"),
+            "{err}"
+        );
+        let off = RedirectCallConfig::from_lookup(|k| {
+            (k == TWILIO_SIGNATURE_VALIDATION).then(|| "off".to_owned())
+        })
+        .unwrap();
+        assert!(!off.signature_validation);
+        assert_eq!(off.twilio_secret_id, None);
+        let c = config(&[(PUBLIC_BASE_URL, "https://voice.example.com/twilio/")]).unwrap();
+        assert_eq!(
+            c.public_base_url.as_deref(),
+            Some("https://voice.example.com/twilio")
+        );
     }
 
     #[test]
@@ -483,6 +592,8 @@ mod tests {
             DIAL_CALLER_ID,
             DIAL_RECORD,
             DIAL_ACTION,
+            PUBLIC_BASE_URL,
+            TWILIO_SIGNATURE_VALIDATION,
         ]
         .iter()
         .map(|k| (*k, ""))
@@ -556,6 +667,11 @@ mod tests {
             (DIAL_ACTION, "https://exa mple.com/"),
             (DIAL_ACTION, "//evil.example/x"),
             (DIAL_ACTION, "dial-status"),
+            (TWILIO_SIGNATURE_VALIDATION, "false"),
+            (TWILIO_SECRET_ID, "my secret"),
+            (PUBLIC_BASE_URL, "voice.example.com"),
+            (PUBLIC_BASE_URL, "https://voice.example.com/x?y=1"),
+            (PUBLIC_BASE_URL, "ftp://voice.example.com"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(value);

@@ -29,6 +29,11 @@ pub const MAX_HEADERS_LEN: usize = 1024;
 /// The longest user part a URI can get: `+` and 15 digits.
 const MAX_USER_LEN: usize = 16;
 
+/// Characters a header value must not hold: CR, LF and NUL, which Synthflow refuses in header
+/// values (<https://docs.synthflow.ai/pass-call-context>), and U+FFFD, which stands for bytes
+/// that were not UTF-8 when the webhook's form was decoded.
+pub const FORBIDDEN_IN_HEADER_VALUES: [char; 4] = ['\r', '\n', '\0', '\u{FFFD}'];
+
 /// Synthflow's SIP endpoint for direct dialing, host and port.
 pub const DEFAULT_ENDPOINT: &str = "sipin.synthflow.ai:32681";
 
@@ -347,8 +352,8 @@ impl HeaderTemplate {
     }
 
     /// Fills the placeholders from `lookup`. Returns `None` when a parameter is absent or empty
-    /// (the header is then left out), or when a value holds CR, LF or NUL, which Synthflow
-    /// refuses in header values.
+    /// (the header is then left out), or when a value holds one of
+    /// [`FORBIDDEN_IN_HEADER_VALUES`].
     pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
@@ -356,7 +361,7 @@ impl HeaderTemplate {
                 TemplatePart::Literal(text) => out.push_str(text),
                 TemplatePart::Param(name) => {
                     let value = lookup(name)?;
-                    if value.contains(['\r', '\n', '\0']) {
+                    if value.contains(FORBIDDEN_IN_HEADER_VALUES) {
                         return None;
                     }
                     out.push_str(value);

@@ -1,4 +1,4 @@
-//! `redirect-call`: wires configuration and state, then serves Twilio's voice webhook.
+//! `redirect-call`: wires configuration, secrets and state, then serves Twilio's voice webhook.
 
 use std::process::ExitCode;
 
@@ -6,21 +6,39 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use redirect_call::{State, handle_event};
 use shared::config::RedirectCallConfig;
-use shared::twiml::SipAttributes;
+use shared::secrets::{CachedSecret, DEFAULT_TTL, SecretStore};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
-
-    let config = match RedirectCallConfig::from_env() {
-        Ok(config) => config,
+    match cold_start().await {
+        Ok(state) => serve(state).await,
         Err(error) => {
-            tracing::error!("invalid configuration: {error}");
-            return ExitCode::FAILURE;
+            tracing::error!("cold start failed: {error}");
+            ExitCode::FAILURE
         }
-    };
-    let state = State::new(config, SipAttributes::default());
+    }
+}
 
+async fn cold_start() -> Result<State, shared::Error> {
+    let config = RedirectCallConfig::from_env()?;
+    if !config.signature_validation {
+        tracing::warn!(
+            "TWILIO_SIGNATURE_VALIDATION=off: requests are answered without checking \
+             X-Twilio-Signature; anyone who knows the URL can make it dial (local development only)"
+        );
+    }
+    let twilio = match &config.twilio_secret_id {
+        Some(id) => {
+            let store = SecretStore::from_env().await;
+            Some(CachedSecret::load(store, id.clone(), DEFAULT_TTL).await?)
+        }
+        None => None,
+    };
+    State::new(config, twilio)
+}
+
+async fn serve(state: State) -> ExitCode {
     let handler = service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let state = &state;
         async move { Ok::<_, std::convert::Infallible>(handle_event(state, event.payload).await) }

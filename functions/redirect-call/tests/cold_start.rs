@@ -1,20 +1,50 @@
-//! Invalid configuration stops the function at cold start with one line naming the variable.
+//! The `redirect-call` binary as Lambda runs it: a cold start against Secrets Manager
+//! (`moto_server`) and invocations through the Lambda Runtime API (a loopback emulator).
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-fn cold_start(vars: &[(&str, &str)]) -> (bool, Vec<String>) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_redirect-call"));
-    command.env_clear().env("AWS_LAMBDA_LOG_FORMAT", "JSON");
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    let output = command.output().expect("the binary runs");
+use lambda_emulator::{Emulator, Outcome};
+use moto_harness::MotoServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_redirect-call");
+const TEST_AUTH_TOKEN: &str = "7f3a9c2e5b1d4f8a6c0e2b4d6f8a0c1e";
+const SIP_PASSWORD: &str = "s1p-Passw0rd-4-synthflow";
+
+fn event(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events/redirect-call")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn twilio_secret(extra: &str) -> String {
+    format!(
+        r#"{{"account_sid":"AC0f1e2d3c4b5a69788796a5b4c3d2e1f0","auth_token":"{TEST_AUTH_TOKEN}"{extra}}}"#
+    )
+}
+
+/// Runs the binary with `vars` only (no inherited environment) until it exits on its own.
+fn cold_start(vars: &[(&str, String)]) -> (bool, Vec<String>) {
+    let output = Command::new(BIN)
+        .env_clear()
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("the binary runs");
     let lines = String::from_utf8_lossy(&output.stdout)
         .lines()
         .chain(String::from_utf8_lossy(&output.stderr).lines())
         .map(str::to_owned)
         .collect();
     (output.status.success(), lines)
+}
+
+fn message(line: &str) -> String {
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(line["level"], "ERROR");
+    line["fields"]["message"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -25,13 +55,141 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("SIP_EXTRA_HEADERS", "X-Twilio-Caller={From}"),
         ("DIAL_TIMEOUT", "1000"),
         ("DIAL_RECORD", "yes"),
+        ("TWILIO_SIGNATURE_VALIDATION", "no"),
+        ("PUBLIC_BASE_URL", "voice.example.com"),
     ] {
-        let (success, lines) = cold_start(&[(variable, value)]);
+        let (success, lines) = cold_start(&[
+            ("TWILIO_SECRET_ID", "twilio".into()),
+            (variable, value.into()),
+        ]);
         assert!(!success, "{variable}={value} must stop the cold start");
         assert_eq!(lines.len(), 1, "{lines:#?}");
-        let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-        assert_eq!(line["level"], "ERROR");
-        let message = line["fields"]["message"].as_str().unwrap();
+        let message = message(&lines[0]);
         assert!(message.contains(&format!("{variable}: ")), "{message}");
+    }
+    let (success, lines) = cold_start(&[]);
+    assert!(!success);
+    assert!(
+        message(&lines[0]).contains("TWILIO_SECRET_ID: required"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_secret_is_named_at_cold_start() {
+    let moto = MotoServer::start();
+    moto.create_secret(
+        "twilio/no-token",
+        r#"{"account_sid":"AC0f1e2d3c4b5a69788796a5b4c3d2e1f0"}"#,
+    )
+    .await;
+    for (id, expected) in [
+        ("twilio/absent", "ResourceNotFoundException"),
+        ("twilio/no-token", "missing key auth_token"),
+    ] {
+        let mut vars = moto.env();
+        vars.push(("TWILIO_SECRET_ID", id.into()));
+        let (success, lines) = cold_start(&vars);
+        assert!(!success);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        let message = message(&lines[0]);
+        assert!(
+            message.contains(&format!("secret {id}: ")) && message.contains(expected),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_secret_fetch_per_cold_start_and_no_secret_in_the_logs() {
+    let moto = MotoServer::start();
+    moto.create_secret(
+        "twilio/live",
+        &twilio_secret(&format!(
+            r#","sip_username":"acme","sip_password":"{SIP_PASSWORD}""#
+        )),
+    )
+    .await;
+    let mut emulator = Emulator::start().await;
+    let mut child = tokio::process::Command::new(BIN)
+        .env_clear()
+        .envs(emulator.env("redirect-call"))
+        .envs(moto.env())
+        .env("TWILIO_SECRET_ID", "twilio/live")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Drain the output as it comes: at TRACE the pipes would fill and block the function.
+    let drain = |pipe: Option<_>| {
+        let mut pipe: Box<dyn tokio::io::AsyncRead + Unpin + Send> = Box::new(pipe.unwrap());
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut out)
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&out).into_owned()
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    );
+
+    let mut statuses = Vec::new();
+    for name in [
+        "post-inbound.json",
+        "get-inbound.json",
+        "forbidden-unsigned.json",
+        "post-inbound-full.json",
+    ] {
+        emulator.invoke(event(name));
+        match emulator.outcome(Duration::from_secs(60)).await {
+            Some(Outcome::Response(json)) => {
+                let response: serde_json::Value = serde_json::from_str(&json).unwrap();
+                if response["statusCode"] == 200 {
+                    let body = response["body"].as_str().unwrap();
+                    assert!(
+                        body.contains(
+                            r#"<Sip password="s1p-Passw0rd-4-synthflow" username="acme">"#
+                        ),
+                        "{body}"
+                    );
+                }
+                statuses.push(response["statusCode"].as_i64().unwrap());
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert_eq!(statuses, [200, 200, 403, 200]);
+    assert_eq!(
+        moto.calls("GetSecretValue"),
+        1,
+        "one fetch at cold start, none per call"
+    );
+
+    child.kill().await.unwrap();
+    let logs = format!("{}{}", stdout.await.unwrap(), stderr.await.unwrap());
+    assert!(
+        logs.contains("\"outcome\":\"dialed\""),
+        "the request lines are there: {logs}"
+    );
+    assert!(
+        logs.contains("\"level\":\"TRACE\""),
+        "logs were captured at TRACE: {logs}"
+    );
+    for secret in [TEST_AUTH_TOKEN, SIP_PASSWORD] {
+        assert!(!logs.contains(secret), "a secret reached the logs:\n{logs}");
     }
 }

@@ -15,8 +15,9 @@ use crate::Error;
 pub struct WebhookParams(Vec<(String, String)>);
 
 impl WebhookParams {
-    /// Decodes a query string (without the `?`) or a form body. Invalid UTF-8 in a name or value
-    /// is replaced by U+FFFD, which no parameter check accepts.
+    /// Decodes a query string (without the `?`) or a form body. Percent-encoded bytes that are
+    /// not UTF-8 become U+FFFD, which fails the checks on `CallSid`, `Called`, `To`, `From` and
+    /// `Direction`, and keeps a value out of SIP headers.
     pub fn from_form(input: &[u8]) -> Self {
         WebhookParams(
             form_urlencoded::parse(input)
@@ -63,13 +64,16 @@ impl WebhookParams {
             .ok_or(Error::MissingParameter { name })
     }
 
-    /// The first value of a parameter whose name is only known at run time (for configured
-    /// header templates). Empty values count as absent.
-    pub fn first(&self, name: &str) -> Option<&str> {
-        self.0
+    /// The value of a parameter whose name is only known at run time (configured header
+    /// templates): `None` when absent, empty, or given more than once with different values.
+    pub fn unique(&self, name: &str) -> Option<&str> {
+        let mut values = self
+            .0
             .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = values.next().filter(|v| !v.is_empty())?;
+        values.all(|v| v == first).then_some(first)
     }
 }
 
@@ -200,6 +204,9 @@ mod tests {
             Err(Error::ConflictingParameter { name: "Digits" })
         );
         assert_eq!(p.require("To"), Err(Error::MissingParameter { name: "To" }));
+        assert_eq!(p.unique("Digits"), None, "conflicting repeats");
+        assert_eq!(p.unique("CalledCity"), None, "blank");
+        assert_eq!(p.unique("Called"), Some("+14155550123"));
     }
 
     #[test]

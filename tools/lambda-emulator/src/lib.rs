@@ -1,0 +1,174 @@
+//! A minimal Lambda Runtime API on loopback, to run a function binary as Lambda runs it:
+//! the binary is started with `AWS_LAMBDA_RUNTIME_API` pointing here, polls
+//! `GET /2018-06-01/runtime/invocation/next` for events, and posts each answer to
+//! `…/invocation/{id}/response` (or `…/error`, or `/runtime/init/error` at cold start).
+//!
+//! Source: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio::sync::{Mutex, mpsc};
+
+/// What a function posted back for one invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// `POST /runtime/invocation/{id}/response`: the handler's answer (JSON).
+    Response(String),
+    /// `POST /runtime/invocation/{id}/error`: the handler failed.
+    Error(String),
+    /// `POST /runtime/init/error`: the cold start failed.
+    InitError(String),
+}
+
+/// A running emulator. Invocations are queued with [`Emulator::invoke`]; answers arrive in
+/// order through [`Emulator::outcome`].
+pub struct Emulator {
+    addr: SocketAddr,
+    events: mpsc::UnboundedSender<String>,
+    outcomes: mpsc::UnboundedReceiver<Outcome>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+struct Shared {
+    events: Mutex<mpsc::UnboundedReceiver<String>>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+    next_id: Mutex<u64>,
+}
+
+impl Emulator {
+    /// Listens on a free loopback port.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn start() -> Emulator {
+        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            events: Mutex::new(event_rx),
+            outcomes: outcome_tx,
+            next_id: Mutex::new(0),
+        });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("emulator serves");
+        });
+        Emulator {
+            addr,
+            events: event_tx,
+            outcomes: outcome_rx,
+            server,
+        }
+    }
+
+    /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API` for the function.
+    pub fn runtime_api(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Environment Lambda gives a function, pointed at this emulator.
+    pub fn env(&self, function_name: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.runtime_api()),
+            ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "emulator".to_owned()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function_name}"),
+            ),
+        ]
+    }
+
+    /// Queues one invocation with `event` (JSON) as its payload.
+    pub fn invoke(&self, event: impl Into<String>) {
+        let _ = self.events.send(event.into());
+    }
+
+    /// The next answer, or `None` after `timeout`.
+    pub async fn outcome(&mut self, timeout: Duration) -> Option<Outcome> {
+        tokio::time::timeout(timeout, self.outcomes.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let Some(event) = shared.events.lock().await.recv().await else {
+        return (StatusCode::GONE, HeaderMap::new(), String::new());
+    };
+    let id = {
+        let mut next_id = shared.next_id.lock().await;
+        *next_id += 1;
+        *next_id
+    };
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d + Duration::from_secs(30))
+        .unwrap_or_default()
+        .as_millis();
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: String| {
+        headers.insert(name, HeaderValue::from_str(&value).expect("ASCII header"));
+    };
+    set("lambda-runtime-aws-request-id", format!("emulated-{id}"));
+    set("lambda-runtime-deadline-ms", deadline.to_string());
+    set(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:emulated".to_owned(),
+    );
+    set(
+        "lambda-runtime-trace-id",
+        format!("Root=1-00000000-{id:024x}"),
+    );
+    (StatusCode::OK, headers, event)
+}
+
+/// `…/invocation/{id}/response` or `…/invocation/{id}/error`.
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    Path((_id, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> StatusCode {
+    let body = String::from_utf8_lossy(&body).into_owned();
+    match kind.as_str() {
+        "response" => record(&shared, Outcome::Response(body)),
+        "error" => record(&shared, Outcome::Error(body)),
+        _ => StatusCode::NOT_FOUND,
+    }
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    record(
+        &shared,
+        Outcome::InitError(String::from_utf8_lossy(&body).into_owned()),
+    )
+}
+
+fn record(shared: &Shared, outcome: Outcome) -> StatusCode {
+    let _ = shared.outcomes.send(outcome);
+    StatusCode::ACCEPTED
+}
