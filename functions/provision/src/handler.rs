@@ -38,8 +38,9 @@ use shared::synthflow::{
 };
 use tokio::sync::OnceCell;
 
-/// A number is not started when less than this is left before the invocation's deadline, so
-/// that the answer can still say what was and was not done.
+/// Numbers are not started in the last part of an invocation — this long, or a quarter of the
+/// time the invocation started with if that is less — so that the answer can still say what
+/// was and was not done before Lambda stops the function.
 pub const DEADLINE_RESERVE: Duration = Duration::from_secs(30);
 
 /// Top-level agent fields in the event's flat `agent` block; every other key belongs to the
@@ -642,8 +643,9 @@ impl<S: TrunkSecrets> Provisioner<S> {
         }
     }
 
-    /// Handles one event. `deadline` is when the invocation times out, if known: numbers not
-    /// started [`DEADLINE_RESERVE`] before it are reported as not started.
+    /// Handles one event. `deadline` is when the invocation times out, if known: numbers that
+    /// would start within the reserve before it (see [`DEADLINE_RESERVE`]) are reported as not
+    /// started.
     ///
     /// Logs one line per number and one for the invocation.
     ///
@@ -659,9 +661,15 @@ impl<S: TrunkSecrets> Provisioner<S> {
             let ProvisionError::InvalidEvent { field, .. } = error;
             tracing::warn!(field = %field, outcome = "invalid_event", "provision: nothing done");
         })?;
+        let cutoff = deadline.map(|deadline| {
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            deadline - (left / 4).min(DEADLINE_RESERVE)
+        });
         let assistants = OnceCell::new();
         let reports: Vec<NumberReport> = futures_util::stream::iter(&event.numbers)
-            .map(|spec| self.provision_number(event.mode, spec, &assistants, deadline))
+            .map(|spec| self.provision_number(event.mode, spec, &assistants, cutoff))
             .buffered(self.concurrency)
             .collect()
             .await;
@@ -682,7 +690,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
         mode: Mode,
         spec: &NumberSpec,
         assistants: &OnceCell<Result<Vec<Assistant>, shared::Error>>,
-        deadline: Option<SystemTime>,
+        cutoff: Option<SystemTime>,
     ) -> NumberReport {
         let mut report = NumberReport {
             phone_number: spec.phone_number.to_string(),
@@ -693,8 +701,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             sip_uri: format!("sip:{}@{}", spec.phone_number, self.sip_endpoint),
             error: None,
         };
-        let time_left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
-        if time_left.is_some_and(|left| left < DEADLINE_RESERVE) {
+        if cutoff.is_some_and(|cutoff| SystemTime::now() >= cutoff) {
             report.error = Some(StepError {
                 step: Step::NotStarted,
                 status: None,
@@ -1754,7 +1761,7 @@ mod tests {
     #[tokio::test]
     async fn numbers_not_started_before_the_deadline_are_reported() {
         let (fake, provisioner) = setup().await;
-        let deadline = SystemTime::now() + Duration::from_secs(5);
+        let deadline = SystemTime::now();
         let output = provisioner
             .handle(event("apply", &[A, B]), Some(deadline))
             .await
@@ -1765,6 +1772,13 @@ mod tests {
             assert_eq!((r.number, r.agent), (None, None));
         }
         assert!(fake.requests().is_empty());
+        // With time to spare, the same event runs.
+        let deadline = SystemTime::now() + Duration::from_secs(600);
+        let output = provisioner
+            .handle(event("apply", &[A, B]), Some(deadline))
+            .await
+            .unwrap();
+        assert_eq!(output.summary.succeeded, 2);
     }
 
     #[tokio::test]
