@@ -614,6 +614,16 @@ impl Output {
 // The work
 // ---------------------------------------------------------------------------------------------
 
+/// Wall-clock times before this (2001-09-09, in ms since the epoch) are not deadlines.
+const EARLIEST_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// When the invocation times out, from Lambda's `Lambda-Runtime-Deadline-Ms` (ms since the
+/// epoch). `None` when the runtime gave no usable time: `cargo lambda watch` sends the
+/// function's timeout there (e.g. `600000`), not a point in time.
+pub fn deadline_of(context: &lambda_runtime::Context) -> Option<SystemTime> {
+    (context.deadline >= EARLIEST_DEADLINE_MS).then(|| context.deadline())
+}
+
 /// What the function holds between invocations: the Synthflow client, the workspace, where
 /// Twilio dials, and the trunk-credentials source.
 #[derive(Debug)]
@@ -1779,6 +1789,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(output.summary.succeeded, 2);
+    }
+
+    #[test]
+    fn only_a_point_in_time_is_a_deadline() {
+        let mut context = lambda_runtime::Context::default();
+        for relative in [0, 3_000, 600_000] {
+            context.deadline = relative;
+            assert_eq!(deadline_of(&context), None, "{relative}");
+        }
+        context.deadline = 1_795_976_050_675;
+        assert_eq!(
+            deadline_of(&context),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_976_050_675))
+        );
     }
 
     #[tokio::test]

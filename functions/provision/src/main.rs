@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use provision::Provisioner;
+use provision::{Provisioner, deadline_of};
 use serde_json::Value;
 use shared::config::ProvisionConfig;
 use shared::secrets::{SecretStore, SynthflowSecret};
@@ -45,8 +45,7 @@ async fn main() -> ExitCode {
 
     let handler = service_fn(|event: LambdaEvent<Value>| {
         let provisioner = &provisioner;
-        // A deadline of 0 means the runtime gave none.
-        let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
+        let deadline = deadline_of(&event.context);
         async move { provisioner.handle(event.payload, deadline).await }
     });
     match lambda_runtime::run(handler).await {
