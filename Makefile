@@ -97,15 +97,18 @@ run-provision: venv
 	SYNTHFLOW_API_BASE=http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/v2 \
 	cargo lambda watch --invoke-port $(WATCH_PORT)
 
-## test: every test, as CI runs it.
+## test: every test, as CI runs it: fast checks first, the arm64 build last.
 test: venv
-	python scripts/redirect_call_cases.py --check
 	python -m py_compile scripts/*.py
+	python scripts/redirect_call_cases.py --check
+	actionlint -shellcheck shellcheck
+	sam validate --lint
+	cfn-lint template.yaml
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
-	sam validate --lint
-	cfn-lint template.yaml
+	sam build
+	python scripts/check_bootstraps.py
 
 ## cases: rewrite events/redirect-call/ from scripts/redirect_call_cases.py.
 cases: venv
