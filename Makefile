@@ -104,6 +104,7 @@ test: venv
 	actionlint -shellcheck shellcheck
 	sam validate --lint
 	cfn-lint template.yaml
+	python scripts/check_template.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
