@@ -18,6 +18,13 @@ EXAMPLE_NUMBER := %2B14155550123
 # Local only: a throwaway token for the secret `make run` seeds into moto_server.
 LOCAL_AUTH_TOKEN := local-dev-auth-token-not-a-secret
 LOCAL_SECRET_ID := synthflow-sip-bridge/local/twilio
+# `make run-provision`: the fake Synthflow API and the local secrets it is reached with.
+FAKE_SYNTHFLOW_PORT ?= 8181
+LOCAL_SYNTHFLOW_API_KEY := local-synthflow-key-not-a-secret
+LOCAL_WORKSPACE_ID := ws_local
+LOCAL_SYNTHFLOW_SECRET_ID := synthflow-sip-bridge/local/synthflow
+# Named by events/provision.json.
+LOCAL_TRUNK_SECRET_ID := synthflow-sip-bridge/local/trunk
 
 .PHONY: help run run-unsigned test bench cases venv clean
 
@@ -26,6 +33,8 @@ help:
 	@echo "                   signature validation on, Twilio secret in a local moto_server"
 	@echo "make run-unsigned  the same without signature validation or moto_server"
 	@echo "make test          run every test"
+	@echo "make run-provision the provision function under cargo lambda watch, against a fake"
+	@echo "                   Synthflow API (port $(FAKE_SYNTHFLOW_PORT)) and secrets in moto_server"
 	@echo "make bench         cold start, warm cost, memory and size beside a baseline"
 
 venv: $(VENV)/.installed
@@ -67,15 +76,41 @@ run-unsigned: venv
 	@echo
 	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-port $(WATCH_PORT)
 
-## test: every test, as CI runs it.
+## run-provision: the fake Synthflow API, a local Secrets Manager (moto_server) seeded with
+## the credentials for it, and `cargo lambda watch`; invoke from another terminal.
+.PHONY: run-provision
+run-provision: venv
+	cargo build --quiet --bin provision --bin fake-synthflow
+	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server.log 2>&1 & moto=$$!; \
+	target/debug/fake-synthflow --port $(FAKE_SYNTHFLOW_PORT) --api-key $(LOCAL_SYNTHFLOW_API_KEY) \
+	  --workspace-id $(LOCAL_WORKSPACE_ID) > $(VENV)/fake-synthflow.log 2>&1 & fake=$$!; \
+	trap 'kill $$moto $$fake 2>/dev/null' EXIT INT TERM; \
+	python scripts/local_provision.py --endpoint http://127.0.0.1:$(MOTO_PORT) \
+	  --synthflow-secret-id $(LOCAL_SYNTHFLOW_SECRET_ID) --api-key $(LOCAL_SYNTHFLOW_API_KEY) \
+	  --workspace-id $(LOCAL_WORKSPACE_ID) --trunk-secret-id $(LOCAL_TRUNK_SECRET_ID); \
+	echo; echo "provision runs against the fake Synthflow API at http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/v2"; \
+	echo "Try, from another terminal:"; echo; \
+	echo "  cargo lambda invoke provision --invoke-port $(WATCH_PORT) --data-file events/provision.json"; \
+	echo "  curl -s http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/__fake/requests   # what Synthflow received"; echo; \
+	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+	SYNTHFLOW_SECRET_ID=$(LOCAL_SYNTHFLOW_SECRET_ID) \
+	SYNTHFLOW_API_BASE=http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/v2 \
+	cargo lambda watch --invoke-port $(WATCH_PORT)
+
+## test: every test, as CI runs it: fast checks first, the arm64 build last.
 test: venv
-	python scripts/redirect_call_cases.py --check
 	python -m py_compile scripts/*.py
+	python scripts/redirect_call_cases.py --check
+	actionlint -shellcheck shellcheck
+	sam validate --lint
+	cfn-lint template.yaml
+	python scripts/check_template.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
-	sam validate --lint
-	cfn-lint template.yaml
+	sam build
+	python scripts/check_bootstraps.py
 
 ## bench: release builds (host for timings, arm64 + zip for sizes), criterion's warm cost, then
 ## cold starts, memory and sizes beside bench-baseline, printed as Markdown tables.

@@ -6,6 +6,7 @@
 //! - [`twiml`]: a TwiML writer whose output matches Twilio's helper libraries byte for byte.
 //! - [`secrets`]: credentials from AWS Secrets Manager, cached and refreshed lazily.
 //! - [`config`]: environment variables → typed configuration, validated at cold start.
+//! - [`synthflow`]: Synthflow's Platform API types and HTTP client, for provisioning.
 //!
 //! Every fallible function returns [`Error`], the crate's one error type.
 
@@ -14,6 +15,7 @@ mod error;
 pub mod phone;
 pub mod secrets;
 pub mod sip;
+pub mod synthflow;
 pub mod twilio;
 pub mod twiml;
 

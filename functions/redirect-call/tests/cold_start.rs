@@ -2,7 +2,6 @@
 //! (`moto_server`) and invocations through the Lambda Runtime API (a loopback emulator).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lambda_emulator::{Emulator, Outcome};
@@ -25,20 +24,8 @@ fn twilio_secret(extra: &str) -> String {
     )
 }
 
-/// Runs the binary with `vars` only (no inherited environment) until it exits on its own.
 fn cold_start(vars: &[(&str, String)]) -> (bool, Vec<String>) {
-    let output = Command::new(BIN)
-        .env_clear()
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .output()
-        .expect("the binary runs");
-    let lines = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .chain(String::from_utf8_lossy(&output.stderr).lines())
-        .map(str::to_owned)
-        .collect();
-    (output.status.success(), lines)
+    lambda_emulator::run_to_exit(BIN, vars)
 }
 
 fn message(line: &str) -> String {
@@ -111,40 +98,16 @@ async fn one_secret_fetch_per_cold_start_and_no_secret_in_the_logs() {
     )
     .await;
     let mut emulator = Emulator::start().await;
-    let mut child = tokio::process::Command::new(BIN)
-        .env_clear()
-        .envs(emulator.env("redirect-call"))
-        .envs(moto.env())
-        .env("TWILIO_SECRET_ID", "twilio/live")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // Drain the output as it comes: at TRACE the pipes would fill and block the function.
-    let drain = |pipe: Option<_>| {
-        let mut pipe: Box<dyn tokio::io::AsyncRead + Unpin + Send> = Box::new(pipe.unwrap());
-        tokio::spawn(async move {
-            let mut out = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut out)
-                .await
-                .unwrap();
-            String::from_utf8_lossy(&out).into_owned()
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    let function = emulator.spawn(
+        BIN,
+        "redirect-call",
+        &[
+            ("TWILIO_SECRET_ID", "twilio/live".into()),
+            ("AWS_LAMBDA_LOG_LEVEL", "TRACE".into()),
+        ]
+        .into_iter()
+        .chain(moto.env())
+        .collect::<Vec<_>>(),
     );
 
     let mut statuses = Vec::new();
@@ -179,8 +142,7 @@ async fn one_secret_fetch_per_cold_start_and_no_secret_in_the_logs() {
         "one fetch at cold start, none per call"
     );
 
-    child.kill().await.unwrap();
-    let logs = format!("{}{}", stdout.await.unwrap(), stderr.await.unwrap());
+    let logs = function.stop().await;
     assert!(
         logs.contains("\"outcome\":\"dialed\""),
         "the request lines are there: {logs}"

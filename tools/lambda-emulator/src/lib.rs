@@ -193,3 +193,80 @@ fn record(shared: &Shared, at: Instant, outcome: Outcome) -> StatusCode {
     let _ = shared.outcomes.send((at, outcome));
     StatusCode::ACCEPTED
 }
+
+/// Runs the function binary `bin` with only `vars` in its environment (and JSON logs) until it
+/// exits on its own, as a failed cold start does. Returns whether it exited successfully, and
+/// its output lines (stdout, then stderr).
+///
+/// # Panics
+/// When the binary cannot be run.
+pub fn run_to_exit(bin: &str, vars: &[(&str, String)]) -> (bool, Vec<String>) {
+    let output = std::process::Command::new(bin)
+        .env_clear()
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("the binary runs");
+    let lines = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&output.stderr).lines())
+        .map(str::to_owned)
+        .collect();
+    (output.status.success(), lines)
+}
+
+/// A function binary running against an [`Emulator`], its output collected as it comes (a
+/// full pipe would block the function).
+pub struct Function {
+    child: tokio::process::Child,
+    output: Vec<tokio::task::JoinHandle<String>>,
+}
+
+impl Emulator {
+    /// Starts `bin` as the function `name`, with only the emulator's environment, `vars` and
+    /// JSON logs.
+    ///
+    /// # Panics
+    /// When the binary cannot be started.
+    pub fn spawn(&self, bin: &str, name: &str, vars: &[(&str, String)]) -> Function {
+        let mut child = tokio::process::Command::new(bin)
+            .env_clear()
+            .envs(self.env(name))
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let output = vec![
+            drain(child.stdout.take().map(|p| Box::new(p) as Pipe)),
+            drain(child.stderr.take().map(|p| Box::new(p) as Pipe)),
+        ];
+        Function { child, output }
+    }
+}
+
+impl Function {
+    /// Stops the function; returns everything it wrote (stdout, then stderr).
+    pub async fn stop(mut self) -> String {
+        let _ = self.child.kill().await;
+        let mut logs = String::new();
+        for output in self.output {
+            logs.push_str(&output.await.unwrap_or_default());
+        }
+        logs
+    }
+}
+
+type Pipe = Box<dyn tokio::io::AsyncRead + Unpin + Send>;
+
+fn drain(pipe: Option<Pipe>) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut out = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut out).await;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    })
+}
