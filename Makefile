@@ -117,9 +117,9 @@ test: venv
 BENCH_COLD_RUNS ?= 40
 BENCH_INVOCATIONS ?= 1000
 BENCH_LAMBDA_DIR := target/lambda-bench
-BENCH_BINS := --bin redirect-call --bin bench-baseline
+BENCH_BINS := --bin redirect-call --bin provision --bin bench-baseline
 bench: venv
-	cargo build --release --locked --bin redirect-call --bin bench-baseline --bin bench
+	cargo build --release --locked $(BENCH_BINS) --bin bench
 	rm -rf $(BENCH_LAMBDA_DIR) target/criterion/warm
 	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR)
 	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR) \

@@ -10,6 +10,9 @@
 //!   `target/criterion/warm/`.
 //! - Peak memory: `VmHWM` of one process after the 100th and the last of its invocations.
 //! - Size: the arm64 `bootstrap` files and zips `cargo lambda build` wrote to `--lambda-dir`.
+//! - Provisioning: `provision` applying 50 numbers to the fake Synthflow API, every call of
+//!   which answers after 50 ms — with `PROVISION_CONCURRENCY` at its default and at 1
+//!   (sequential), each a first run and a re-run; wall time and the calls the fake received.
 //!
 //! Prints Markdown tables on stdout. Only loopback traffic; every process it starts is stopped.
 
@@ -18,8 +21,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use fake_synthflow::{FakeSynthflow, Fault, FaultRule, Route};
 use lambda_emulator::{Emulator, Outcome};
 use moto_harness::MotoServer;
+use serde_json::{Value, json};
+use shared::config::DEFAULT_CONCURRENCY;
 
 /// The secret id `redirect-call` reads in the signed configuration.
 const SECRET_ID: &str = "bench/twilio";
@@ -32,6 +38,30 @@ const WARM_UP_ROUNDS: usize = 3;
 /// `GetSecretValue` calls timed from a warm client, for moto's own share.
 const MOTO_PROBES: usize = 30;
 const MB: f64 = 1e6;
+
+/// The secret id `provision` reads Synthflow's API key from, and the key and workspace in it.
+const SYNTHFLOW_SECRET_ID: &str = "bench/synthflow";
+const SYNTHFLOW_API_KEY: &str = "bench-synthflow-key";
+const SYNTHFLOW_WORKSPACE: &str = "ws_bench";
+/// Numbers in the provisioning event.
+const PROVISION_NUMBERS: usize = 50;
+/// Latency the fake Synthflow API adds to every call.
+const SYNTHFLOW_LATENCY: Duration = Duration::from_millis(50);
+/// Every route of the fake, each slowed down by [`SYNTHFLOW_LATENCY`].
+const SYNTHFLOW_ROUTES: [Route; 10] = [
+    Route::ListNumbers,
+    Route::GetNumber,
+    Route::UpdateNumber,
+    Route::DeleteNumber,
+    Route::CreateCustomNumber,
+    Route::ListAssistants,
+    Route::GetAssistant,
+    Route::CreateAssistant,
+    Route::UpdateAssistant,
+    Route::DeleteAssistant,
+];
+/// Longest wait for one provisioning answer.
+const PROVISION_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Args {
     cold_runs: usize,
@@ -121,46 +151,53 @@ struct Bench {
 }
 
 impl Bench {
-    fn binary(&self, arm: Arm) -> PathBuf {
-        self.bin_dir.join(match arm {
+    /// Starts `arm` against `emulator`.
+    fn spawn(&self, arm: Arm, emulator: &Emulator) -> Result<Child, String> {
+        let mut vars = match arm {
+            Arm::Baseline => vec![],
+            Arm::Unsigned => vec![("TWILIO_SIGNATURE_VALIDATION", "off".into())],
+            Arm::Signed | Arm::SignedBundleOnly => {
+                let mut vars = self.moto.env();
+                vars.push(("TWILIO_SECRET_ID", SECRET_ID.into()));
+                vars
+            }
+        };
+        if arm == Arm::SignedBundleOnly {
+            vars.push(("SSL_CERT_DIR", self.empty_dir.display().to_string()));
+        }
+        let bin = match arm {
             Arm::Baseline => "bench-baseline",
             _ => "redirect-call",
-        })
+        };
+        self.start(bin, emulator, &vars)
     }
 
-    /// Starts `arm` against `emulator`, with only the environment Lambda would give it.
-    fn spawn(&self, arm: Arm, emulator: &Emulator) -> Result<Child, String> {
+    /// Starts the function binary `bin` against `emulator`, with only the environment Lambda
+    /// would give it and `vars`; its output goes to [`Bench::logs`].
+    fn start(
+        &self,
+        bin: &str,
+        emulator: &Emulator,
+        vars: &[(&str, String)],
+    ) -> Result<Child, String> {
         let log = std::fs::File::create(&self.logs)
             .and_then(|log| Ok((log.try_clone()?, log)))
             .map_err(|e| format!("{}: {e}", self.logs.display()))?;
-        let mut command = Command::new(self.binary(arm));
-        command
+        let path = self.bin_dir.join(bin);
+        Command::new(&path)
             .env_clear()
-            .envs(emulator.env(match arm {
-                Arm::Baseline => "bench-baseline",
-                _ => "redirect-call",
-            }))
+            .envs(emulator.env(bin))
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .envs(vars.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.0)
-            .stderr(log.1);
-        match arm {
-            Arm::Baseline => {}
-            Arm::Unsigned => {
-                command.env("TWILIO_SIGNATURE_VALIDATION", "off");
-            }
-            Arm::Signed | Arm::SignedBundleOnly => {
-                command
-                    .envs(self.moto.env())
-                    .env("TWILIO_SECRET_ID", SECRET_ID);
-            }
-        }
-        if arm == Arm::SignedBundleOnly {
-            command.env("SSL_CERT_DIR", &self.empty_dir);
-        }
-        command
+            .stderr(log.1)
             .spawn()
-            .map_err(|e| format!("{}: {e}", self.binary(arm).display()))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.logs).unwrap_or_default()
     }
 
     /// Waits for the next answer and checks it is the expected TwiML. On failure, stops
@@ -175,8 +212,7 @@ impl Bench {
             .map_err(|what| {
                 let _ = child.kill();
                 let _ = child.wait();
-                let logs = std::fs::read_to_string(&self.logs).unwrap_or_default();
-                format!("{arm:?}: {what}; its output:\n{logs}")
+                format!("{arm:?}: {what}; its output:\n{}", self.output())
             })
     }
 
@@ -227,6 +263,102 @@ impl Bench {
         stop(child);
         Ok(Memory { at_100, at_end })
     }
+}
+
+impl Bench {
+    /// `provision` applying [`PROVISION_NUMBERS`] numbers twice (a first run, then a re-run
+    /// that finds everything done) against a fresh fake Synthflow API.
+    async fn provision(&self, concurrency: usize) -> Result<[Provisioning; 2], String> {
+        let fake = FakeSynthflow::start(SYNTHFLOW_API_KEY, SYNTHFLOW_WORKSPACE)
+            .await
+            .map_err(|e| format!("fake Synthflow: {e}"))?;
+        for route in SYNTHFLOW_ROUTES {
+            fake.inject(FaultRule::new(route, Fault::Delay(SYNTHFLOW_LATENCY)));
+        }
+        let mut emulator = Emulator::start().await;
+        let mut vars = self.moto.env();
+        vars.push(("SYNTHFLOW_SECRET_ID", SYNTHFLOW_SECRET_ID.into()));
+        vars.push(("SYNTHFLOW_API_BASE", fake.base_url()));
+        vars.push(("PROVISION_CONCURRENCY", concurrency.to_string()));
+        let mut child = self.start("provision", &emulator, &vars)?;
+        let result = async {
+            // Time the invocations only, not the cold start.
+            let polling = Instant::now();
+            while emulator.first_poll().is_none() {
+                if polling.elapsed() > ANSWER_TIMEOUT {
+                    return Err("no poll for an invocation".to_owned());
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let mut runs = Vec::new();
+            for expected_changes in [2 * PROVISION_NUMBERS, 0] {
+                fake.clear_requests();
+                let invoked = Instant::now();
+                emulator.invoke(provision_event().to_string());
+                let (answered, answer) = match emulator.timed_outcome(PROVISION_TIMEOUT).await {
+                    Some((at, Outcome::Response(json))) => (at, json),
+                    other => return Err(format!("answered {other:?}")),
+                };
+                let answer: Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+                let summary = &answer["summary"];
+                if summary["succeeded"] != PROVISION_NUMBERS
+                    || summary["changes"] != expected_changes
+                {
+                    return Err(format!("unexpected summary {summary}"));
+                }
+                let requests = fake.requests();
+                runs.push(Provisioning {
+                    wall: answered - invoked,
+                    calls: requests.len(),
+                    writes: requests.iter().filter(|r| r.is_write()).count(),
+                });
+            }
+            Ok([runs[0], runs[1]])
+        }
+        .await;
+        let _ = child.kill();
+        let _ = child.wait();
+        result.map_err(|what| {
+            format!(
+                "provision (PROVISION_CONCURRENCY={concurrency}): {what}; its output:\n{}",
+                self.output()
+            )
+        })
+    }
+}
+
+/// One provisioning invocation.
+#[derive(Clone, Copy)]
+struct Provisioning {
+    wall: Duration,
+    /// Requests the fake Synthflow API received.
+    calls: usize,
+    /// Of them, those that change state.
+    writes: usize,
+}
+
+/// `numbers` for +14155550100 and up, each with an inbound agent.
+fn provision_event() -> Value {
+    let numbers: Vec<Value> = (0..PROVISION_NUMBERS)
+        .map(|i| {
+            let number = format!("+1415555{:04}", 100 + i);
+            json!({
+                "phone_number": number,
+                "friendly_name": format!("bench line {i}"),
+                "provider_name": "twilio",
+                "termination_uri": "bench-trunk.pstn.twilio.com",
+                "agent": {
+                    "name": format!("bench inbound {number}"),
+                    "llm": "gpt-4.1-mini",
+                    "language": "en-US",
+                    "prompt": "You answer calls for the benchmark.",
+                    "greeting_message": "Hello, how can I help?",
+                    "voice_id": "bench-voice"
+                }
+            })
+        })
+        .collect();
+    json!({"mode": "apply", "numbers": numbers})
 }
 
 fn stop(mut child: Child) {
@@ -409,7 +541,7 @@ async fn run(args: &Args) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let bin_dir = exe.parent().ok_or("no executable directory")?.to_owned();
     let target = bin_dir.parent().ok_or("no target directory")?.to_owned();
-    for bin in ["redirect-call", "bench-baseline"] {
+    for bin in ["redirect-call", "bench-baseline", "provision"] {
         if !bin_dir.join(bin).is_file() {
             return Err(format!(
                 "{} is missing: build it first (`make bench` does)",
@@ -442,6 +574,11 @@ async fn run(args: &Args) -> Result<String, String> {
     let moto = MotoServer::start();
     moto.create_secret(SECRET_ID, &case["secret"].to_string())
         .await;
+    moto.create_secret(
+        SYNTHFLOW_SECRET_ID,
+        &json!({"api_key": SYNTHFLOW_API_KEY, "workspace_id": SYNTHFLOW_WORKSPACE}).to_string(),
+    )
+    .await;
     let scratch = std::env::temp_dir().join(format!("bench-{}", std::process::id()));
     let empty_dir = scratch.join("empty");
     std::fs::create_dir_all(&empty_dir).map_err(|e| format!("{}: {e}", empty_dir.display()))?;
@@ -487,6 +624,8 @@ struct Measured {
     moto_rtt: Stats,
     /// Baseline, validation off, validation on.
     memory: [Memory; 3],
+    /// First run and re-run, at the default concurrency and sequentially.
+    provisioning: [[Provisioning; 2]; 2],
     /// Before, midway, after.
     quiet: [Quiet; 3],
     elapsed: Duration,
@@ -546,8 +685,18 @@ async fn measure(bench: &Bench, args: &Args) -> Result<Measured, String> {
         bench.memory(Arm::Unsigned, args.invocations).await?,
         bench.memory(Arm::Signed, args.invocations).await?,
     ];
+
+    eprintln!(
+        "bench: provision, {PROVISION_NUMBERS} numbers, Synthflow answering after \
+         {SYNTHFLOW_LATENCY:?}: concurrency {DEFAULT_CONCURRENCY}, then sequential"
+    );
+    let provisioning = [
+        bench.provision(DEFAULT_CONCURRENCY).await?,
+        bench.provision(1).await?,
+    ];
     Ok(Measured {
         cold,
+        provisioning,
         fetches: (fetches, signed_runs),
         moto_rtt: Stats::of(probes),
         memory,
@@ -708,6 +857,37 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
         }
     }
 
+    let [bounded, sequential] = &m.provisioning;
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "Provisioning: `provision` applying {PROVISION_NUMBERS} numbers (import + inbound agent \
+         each) to the fake Synthflow API, every call answered after {} ms; one process, timed \
+         from the invocation to its answer:",
+        SYNTHFLOW_LATENCY.as_millis()
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "| | `PROVISION_CONCURRENCY={DEFAULT_CONCURRENCY}` (default) | sequential \
+         (`PROVISION_CONCURRENCY=1`) | ratio |"
+    );
+    let _ = writeln!(w, "|---|---|---|---|");
+    for (i, run) in ["first run", "re-run"].iter().enumerate() {
+        let (b, s) = (bounded[i], sequential[i]);
+        let _ = writeln!(
+            w,
+            "| {run}: wall time | {:.2} s | {:.2} s | {:.1}× faster |",
+            b.wall.as_secs_f64(),
+            s.wall.as_secs_f64(),
+            s.wall.as_secs_f64() / b.wall.as_secs_f64()
+        );
+        let _ = writeln!(
+            w,
+            "| {run}: Synthflow API calls (writes) | {} ({}) | {} ({}) | |",
+            b.calls, b.writes, s.calls, s.writes
+        );
+    }
     let _ = writeln!(w);
     let _ = writeln!(
         w,
