@@ -117,15 +117,15 @@ enum Arm {
     /// `redirect-call` as deployed: validation on, the Twilio secret from moto.
     Signed,
     /// As [`Arm::Signed`], with `SSL_CERT_DIR` an empty directory: the AWS SDK's HTTPS client
-    /// then reads the CA bundle file alone, not every file of the OS certificate directory.
-    SignedBundleOnly,
+    /// then loads no CA certificate (moto's endpoint is plain HTTP) instead of the OS store.
+    SignedNoCaStore,
 }
 
 const ARMS: [Arm; 4] = [
     Arm::Baseline,
     Arm::Unsigned,
     Arm::Signed,
-    Arm::SignedBundleOnly,
+    Arm::SignedNoCaStore,
 ];
 
 impl Arm {
@@ -134,8 +134,8 @@ impl Arm {
             Arm::Baseline => "baseline",
             Arm::Unsigned => "redirect-call, validation off, no secret",
             Arm::Signed => "redirect-call, validation on, secret from moto",
-            Arm::SignedBundleOnly => {
-                "redirect-call, validation on, secret from moto, `SSL_CERT_DIR` empty"
+            Arm::SignedNoCaStore => {
+                "redirect-call, validation on, secret from moto, no CA store (`SSL_CERT_DIR` empty)"
             }
         }
     }
@@ -156,13 +156,13 @@ impl Bench {
         let mut vars = match arm {
             Arm::Baseline => vec![],
             Arm::Unsigned => vec![("TWILIO_SIGNATURE_VALIDATION", "off".into())],
-            Arm::Signed | Arm::SignedBundleOnly => {
+            Arm::Signed | Arm::SignedNoCaStore => {
                 let mut vars = self.moto.env();
                 vars.push(("TWILIO_SECRET_ID", SECRET_ID.into()));
                 vars
             }
         };
-        if arm == Arm::SignedBundleOnly {
+        if arm == Arm::SignedNoCaStore {
             vars.push(("SSL_CERT_DIR", self.empty_dir.display().to_string()));
         }
         let bin = match arm {
@@ -907,7 +907,7 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
             Arm::Baseline => Some(&m.memory[0]),
             Arm::Unsigned => Some(&m.memory[1]),
             Arm::Signed => Some(&m.memory[2]),
-            Arm::SignedBundleOnly => None,
+            Arm::SignedNoCaStore => None,
         };
         let _ = writeln!(
             w,
@@ -926,11 +926,11 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
     let _ = writeln!(
         w,
         "Secret fetch at cold start (init with the secret − init without): {:.2} ms; of it, \
-         reading the OS certificate directory (with − without `SSL_CERT_DIR` empty): {:.2} ms; \
+         loading the OS CA certificate store (with − without): {:.2} ms; \
          moto_server answering GetSecretValue to a warm client: {} ({MOTO_PROBES} calls). One \
          GetSecretValue per cold start (moto counted {} for {}).",
         init(Arm::Signed) - init(Arm::Unsigned),
-        init(Arm::Signed) - init(Arm::SignedBundleOnly),
+        init(Arm::Signed) - init(Arm::SignedNoCaStore),
         spread(m.moto_rtt, "ms"),
         m.fetches.0,
         m.fetches.1,
