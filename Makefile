@@ -26,7 +26,7 @@ LOCAL_SYNTHFLOW_SECRET_ID := synthflow-sip-bridge/local/synthflow
 # Named by events/provision.json.
 LOCAL_TRUNK_SECRET_ID := synthflow-sip-bridge/local/trunk
 
-.PHONY: help run run-unsigned test cases venv clean
+.PHONY: help run run-unsigned test bench cases venv clean
 
 help:
 	@echo "make run           serve the webhook locally (cargo lambda watch, port $(WATCH_PORT)),"
@@ -35,6 +35,7 @@ help:
 	@echo "make test          run every test"
 	@echo "make run-provision the provision function under cargo lambda watch, against a fake"
 	@echo "                   Synthflow API (port $(FAKE_SYNTHFLOW_PORT)) and secrets in moto_server"
+	@echo "make bench         cold start, warm cost, memory and size beside a baseline"
 
 venv: $(VENV)/.installed
 
@@ -110,6 +111,22 @@ test: venv
 	cargo test --workspace --locked
 	sam build
 	python scripts/check_bootstraps.py
+
+## bench: release builds (host for timings, arm64 + zip for sizes), criterion's warm cost, then
+## cold starts, memory and sizes beside bench-baseline, printed as Markdown tables.
+BENCH_COLD_RUNS ?= 40
+BENCH_INVOCATIONS ?= 1000
+BENCH_LAMBDA_DIR := target/lambda-bench
+BENCH_BINS := --bin redirect-call --bin provision --bin bench-baseline
+bench: venv
+	cargo build --release --locked $(BENCH_BINS) --bin bench
+	rm -rf $(BENCH_LAMBDA_DIR) target/criterion/warm
+	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR)
+	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR) \
+	  --output-format zip
+	cargo bench --locked -p bench --bench warm
+	target/release/bench --cold-runs $(BENCH_COLD_RUNS) --invocations $(BENCH_INVOCATIONS) \
+	  --lambda-dir $(BENCH_LAMBDA_DIR)
 
 ## cases: rewrite events/redirect-call/ from scripts/redirect_call_cases.py.
 cases: venv

@@ -6,8 +6,8 @@
 //! Source: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,18 +29,21 @@ pub enum Outcome {
 }
 
 /// A running emulator. Invocations are queued with [`Emulator::invoke`]; answers arrive in
-/// order through [`Emulator::outcome`].
+/// order through [`Emulator::outcome`] (or [`Emulator::timed_outcome`], with the time each
+/// arrived).
 pub struct Emulator {
     addr: SocketAddr,
     events: mpsc::UnboundedSender<String>,
-    outcomes: mpsc::UnboundedReceiver<Outcome>,
+    outcomes: mpsc::UnboundedReceiver<(Instant, Outcome)>,
+    shared: Arc<Shared>,
     server: tokio::task::JoinHandle<()>,
 }
 
 struct Shared {
     events: Mutex<mpsc::UnboundedReceiver<String>>,
-    outcomes: mpsc::UnboundedSender<Outcome>,
+    outcomes: mpsc::UnboundedSender<(Instant, Outcome)>,
     next_id: Mutex<u64>,
+    first_poll: OnceLock<Instant>,
 }
 
 impl Emulator {
@@ -55,12 +58,13 @@ impl Emulator {
             events: Mutex::new(event_rx),
             outcomes: outcome_tx,
             next_id: Mutex::new(0),
+            first_poll: OnceLock::new(),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
             .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(shared);
+            .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -72,6 +76,7 @@ impl Emulator {
             addr,
             events: event_tx,
             outcomes: outcome_rx,
+            shared,
             server,
         }
     }
@@ -103,10 +108,23 @@ impl Emulator {
 
     /// The next answer, or `None` after `timeout`.
     pub async fn outcome(&mut self, timeout: Duration) -> Option<Outcome> {
+        self.timed_outcome(timeout)
+            .await
+            .map(|(_, outcome)| outcome)
+    }
+
+    /// The next answer and when the function posted it, or `None` after `timeout`.
+    pub async fn timed_outcome(&mut self, timeout: Duration) -> Option<(Instant, Outcome)> {
         tokio::time::timeout(timeout, self.outcomes.recv())
             .await
             .ok()
             .flatten()
+    }
+
+    /// When the function first asked for an invocation (`GET …/invocation/next`): the end of
+    /// its cold start.
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.shared.first_poll.get().copied()
     }
 }
 
@@ -117,6 +135,7 @@ impl Drop for Emulator {
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    shared.first_poll.get_or_init(Instant::now);
     let Some(event) = shared.events.lock().await.recv().await else {
         return (StatusCode::GONE, HeaderMap::new(), String::new());
     };
@@ -153,10 +172,11 @@ async fn answer(
     Path((_id, kind)): Path<(String, String)>,
     body: Bytes,
 ) -> StatusCode {
+    let at = Instant::now();
     let body = String::from_utf8_lossy(&body).into_owned();
     match kind.as_str() {
-        "response" => record(&shared, Outcome::Response(body)),
-        "error" => record(&shared, Outcome::Error(body)),
+        "response" => record(&shared, at, Outcome::Response(body)),
+        "error" => record(&shared, at, Outcome::Error(body)),
         _ => StatusCode::NOT_FOUND,
     }
 }
@@ -164,12 +184,13 @@ async fn answer(
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     record(
         &shared,
+        Instant::now(),
         Outcome::InitError(String::from_utf8_lossy(&body).into_owned()),
     )
 }
 
-fn record(shared: &Shared, outcome: Outcome) -> StatusCode {
-    let _ = shared.outcomes.send(outcome);
+fn record(shared: &Shared, at: Instant, outcome: Outcome) -> StatusCode {
+    let _ = shared.outcomes.send((at, outcome));
     StatusCode::ACCEPTED
 }
 
