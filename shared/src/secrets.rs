@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::error::SdkError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -90,7 +90,7 @@ impl SecretStore {
             .send()
             .await
             .map_err(|e| {
-                fail(format!("GetSecretValue failed: {}", DisplayErrorContext(&e)).into())
+                fail(format!("GetSecretValue failed: {}", describe_sdk_error(&e)).into())
             })?;
         let text = output.secret_string().ok_or_else(|| {
             fail("holds no SecretString (binary secrets are not supported)".into())
@@ -99,6 +99,46 @@ impl SecretStore {
         value.validate().map_err(|reason| fail(reason.into()))?;
         Ok(value)
     }
+}
+
+/// One line for a failed call: the service's error code and message when it answered
+/// (`ResourceNotFoundException: Secrets Manager can't find the specified secret.`), else what
+/// kept the request from being answered.
+fn describe_sdk_error<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => err.to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(failure) => {
+            let kind = if failure.is_timeout() {
+                "timed out connecting"
+            } else if failure.is_io() {
+                "could not connect"
+            } else {
+                "could not send the request"
+            };
+            match std::error::Error::source(e) {
+                Some(source) => format!("{kind} ({})", first_line(&source.to_string())),
+                None => kind.to_owned(),
+            }
+        }
+        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+        other => first_line(&other.to_string()).to_owned(),
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
 }
 
 /// What is wrong with a secret's JSON, without quoting any value from it.
@@ -115,6 +155,12 @@ fn describe_json_error(e: &serde_json::Error) -> Cow<'static, str> {
         .and_then(|rest| rest.split('`').next())
     {
         return format!("unknown key {field}").into();
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!("key {field} is given twice").into();
     }
     match e.classify() {
         serde_json::error::Category::Data => format!(
@@ -313,6 +359,7 @@ impl SecretPayload for TwilioSecret {
 /// Synthflow API credentials: `{"api_key", "workspace_id"}`.
 /// Source: <https://docs.synthflow.ai/authentication>.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SynthflowSecret {
     /// Sent as `Authorization: Bearer <api_key>`.
     pub api_key: SecretString,
@@ -330,8 +377,13 @@ impl fmt::Debug for SynthflowSecret {
 
 impl SecretPayload for SynthflowSecret {
     fn validate(&self) -> Result<(), String> {
-        if self.api_key.expose_secret().trim().is_empty() {
+        let key = self.api_key.expose_secret();
+        if key.trim().is_empty() {
             return Err("api_key is empty".into());
+        }
+        // It travels in an HTTP header: visible ASCII only.
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("api_key holds spaces, line breaks or non-ASCII characters".into());
         }
         if self.workspace_id.trim().is_empty() {
             return Err("workspace_id is empty".into());
@@ -344,6 +396,7 @@ impl SecretPayload for SynthflowSecret {
 /// `POST /v2/custom-numbers`): `{"username", "password"}`.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrunkCredentials {
     /// `trunk_username`.
     pub username: String,
@@ -449,6 +502,18 @@ mod tests {
         assert_eq!(s.workspace_id, "ws1");
         assert!(!format!("{s:?}").contains("sk-live"));
         assert!(parse::<SynthflowSecret>(r#"{"api_key":" ","workspace_id":"ws1"}"#).is_err());
+        let err = parse::<SynthflowSecret>(r#"{"api_key":"sk-1\r\nX: y","workspace_id":"ws1"}"#)
+            .unwrap_err();
+        assert!(
+            err.starts_with("api_key holds") && !err.contains("sk-1"),
+            "{err}"
+        );
+        let err = parse::<SynthflowSecret>(r#"{"api_key":"k","workspace_id":"w","workspace":"x"}"#)
+            .unwrap_err();
+        assert_eq!(err, "unknown key workspace");
+        let err = parse::<TrunkCredentials>(r#"{"username":"u","password":"p","password":"q"}"#)
+            .unwrap_err();
+        assert_eq!(err, "key password is given twice");
         let t: TrunkCredentials = parse(r#"{"username":"u","password":"p4ss"}"#).unwrap();
         assert!(!format!("{t:?}").contains("p4ss"));
         assert!(

@@ -53,7 +53,11 @@ async fn present_missing_and_malformed() {
             .unwrap_err(),
     );
     assert_eq!(id, "twilio/absent");
-    assert!(why.contains("ResourceNotFoundException"), "{why}");
+    assert!(
+        why.starts_with("GetSecretValue failed: ResourceNotFoundException: "),
+        "{why}"
+    );
+    assert_eq!(why.lines().count(), 1, "one line: {why}");
 
     let (id, why) = reason(
         store
@@ -138,4 +142,22 @@ async fn expired_value_is_refreshed_and_a_failed_refresh_serves_the_old_one() {
         "tok-2",
         "server gone"
     );
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_one_line() {
+    let moto = MotoServer::start();
+    let client = moto.client();
+    drop(moto);
+    let (_, why) = reason(
+        SecretStore::new(client)
+            .fetch::<TwilioSecret>("twilio/any")
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        why.starts_with("GetSecretValue failed: could not connect"),
+        "{why}"
+    );
+    assert_eq!(why.lines().count(), 1, "{why}");
 }
