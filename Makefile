@@ -11,6 +11,9 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
 WATCH_PORT ?= 9000
+# Loopback only: `cargo lambda invoke` sends to ::1 by default. Without IPv6: WATCH_ADDRESS=127.0.0.1
+# (and `cargo lambda invoke --invoke-address 127.0.0.1`).
+WATCH_ADDRESS ?= ::1
 MOTO_PORT ?= 5055
 WEBHOOK := http://localhost:$(WATCH_PORT)/lambda-url/redirect-call/redirect_call
 EXAMPLE_CALL_SID := CA0123456789abcdef0123456789abcdef
@@ -60,7 +63,7 @@ run: venv
 	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 TWILIO_SECRET_ID=$(LOCAL_SECRET_ID) \
 	PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
-	cargo lambda watch --invoke-port $(WATCH_PORT)
+	cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-unsigned: the webhook without signature validation (no secret, no AWS at all).
 run-unsigned: venv
@@ -74,7 +77,7 @@ run-unsigned: venv
 	@echo "    --data 'CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)&Direction=inbound'"
 	@echo "  curl -i '$(WEBHOOK)?CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)'"
 	@echo
-	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-port $(WATCH_PORT)
+	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-provision: the fake Synthflow API, a local Secrets Manager (moto_server) seeded with
 ## the credentials for it, and `cargo lambda watch`; invoke from another terminal.
@@ -90,13 +93,14 @@ run-provision: venv
 	  --workspace-id $(LOCAL_WORKSPACE_ID) --trunk-secret-id $(LOCAL_TRUNK_SECRET_ID); \
 	echo; echo "provision runs against the fake Synthflow API at http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/v2"; \
 	echo "Try, from another terminal:"; echo; \
-	echo "  cargo lambda invoke provision --invoke-port $(WATCH_PORT) --data-file events/provision.json"; \
+	echo "  source .venv/bin/activate"; \
+	echo "  cargo lambda invoke provision --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT) --data-file events/provision.json"; \
 	echo "  curl -s http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/__fake/requests   # what Synthflow received"; echo; \
 	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
 	SYNTHFLOW_SECRET_ID=$(LOCAL_SYNTHFLOW_SECRET_ID) \
 	SYNTHFLOW_API_BASE=http://127.0.0.1:$(FAKE_SYNTHFLOW_PORT)/v2 \
-	cargo lambda watch --invoke-port $(WATCH_PORT)
+	cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## test: every test, as CI runs it: fast checks first, the arm64 build last.
 test: venv
