@@ -62,6 +62,25 @@ fn each_invalid_variable_is_named_in_one_line() {
     );
 }
 
+#[test]
+fn validation_off_is_announced_at_every_cold_start() {
+    // No Runtime API to reach: the function stops right after its cold start.
+    let (_, lines) = cold_start(&[
+        ("TWILIO_SIGNATURE_VALIDATION", "off".into()),
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9".into()),
+    ]);
+    let warning = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["level"] == "WARN")
+        .unwrap_or_else(|| panic!("no warning in {lines:#?}"));
+    let message = warning["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("TWILIO_SIGNATURE_VALIDATION=off"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn a_missing_or_malformed_secret_is_named_at_cold_start() {
     let moto = MotoServer::start();
