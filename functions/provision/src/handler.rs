@@ -27,7 +27,8 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
 use lambda_runtime::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use shared::phone::E164;
 use shared::secrets::{SecretStore, TrunkCredentials};
@@ -88,7 +89,7 @@ impl TrunkSecrets for SecretStore {
 // ---------------------------------------------------------------------------------------------
 
 /// `plan`: read only, report what would change. `apply`: make the changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Report only.
@@ -102,6 +103,17 @@ impl Mode {
         match self {
             Mode::Plan => "plan",
             Mode::Apply => "apply",
+        }
+    }
+}
+
+/// Only the strings `plan` and `apply` (serde's derive would also take `{"plan": null}`).
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "plan" => Ok(Mode::Plan),
+            "apply" => Ok(Mode::Apply),
+            other => Err(D::Error::unknown_variant(other, &["plan", "apply"])),
         }
     }
 }
@@ -248,6 +260,7 @@ fn from_serde(
 /// # Errors
 /// [`ProvisionError::InvalidEvent`] for the first problem found.
 pub fn parse_event(event: Value) -> Result<Event, ProvisionError> {
+    no_object_as_array(&event)?;
     if let Some(numbers) = event.get("numbers").and_then(Value::as_array) {
         for (i, number) in numbers.iter().enumerate() {
             for key in ["trunk_pwd", "trunk_password", "password", "trunk_username"] {
@@ -284,6 +297,38 @@ pub fn parse_event(event: Value) -> Result<Event, ProvisionError> {
         mode: raw.mode,
         numbers,
     })
+}
+
+/// Where the event has an object, an array is refused: serde reads a struct from an array too,
+/// field by field in order (`["apply", [[…]]]` would pass for an event).
+fn no_object_as_array(event: &Value) -> Result<(), ProvisionError> {
+    let array = |path: String| invalid(path, "invalid type: sequence, expected a JSON object");
+    if event.is_array() {
+        return Err(array("(event)".to_owned()));
+    }
+    let numbers = event.get("numbers").and_then(Value::as_array);
+    for (i, number) in numbers.into_iter().flatten().enumerate() {
+        if number.is_array() {
+            return Err(array(format!("numbers[{i}]")));
+        }
+        let Some(agent) = number.get("agent") else {
+            continue;
+        };
+        for key in ["max_duration", "voicemail_message", "background_noise"] {
+            if agent.get(key).is_some_and(Value::is_array) {
+                return Err(array(format!("numbers[{i}].agent.{key}")));
+            }
+        }
+        let reasons = agent.get("end_call_reasons_v2").and_then(Value::as_array);
+        for (j, reason) in reasons.into_iter().flatten().enumerate() {
+            if reason.is_array() {
+                return Err(array(format!(
+                    "numbers[{i}].agent.end_call_reasons_v2[{j}]"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_number(i: usize, raw: RawNumber) -> Result<NumberSpec, ProvisionError> {
@@ -1363,6 +1408,28 @@ mod tests {
                 e.as_object_mut().unwrap().remove("mode");
             }),
             ("mode", |e| e["mode"] = json!("aply")),
+            // serde's map form of an enum is not a mode (nor any other enum of the event).
+            ("mode", |e| e["mode"] = json!({"plan": null})),
+            ("mode", |e| e["mode"] = json!({"apply": []})),
+            ("numbers[0].provider_name", |e| {
+                e["numbers"][0]["provider_name"] = json!({"twilio": null})
+            }),
+            ("numbers[1].agent.greeting_message_mode", |e| {
+                e["numbers"][1]["agent"]["greeting_message_mode"] = json!({"human": null})
+            }),
+            // Nor is serde's array form of a struct an object.
+            ("(event)", |e| {
+                *e = json!(["apply", [e["numbers"][0].clone()]])
+            }),
+            ("numbers[0]", |e| {
+                e["numbers"][0] = json!([A, "line", null, "acme-trunk.pstn.twilio.com"])
+            }),
+            ("numbers[1].agent.max_duration", |e| {
+                e["numbers"][1]["agent"]["max_duration"] = json!([600, true])
+            }),
+            ("numbers[1].agent.end_call_reasons_v2[0]", |e| {
+                e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([["done"]])
+            }),
             ("numbers", |e| e["numbers"] = json!([])),
             ("numbers", |e| {
                 e.as_object_mut().unwrap().remove("numbers");

@@ -19,36 +19,61 @@ use serde_json::{Map, Value};
 use crate::phone::E164;
 use secrecy::{ExposeSecret as _, SecretString};
 
+/// Declares an enum of strings: each variant is written as, and read only from, its string.
+/// Reading accepts nothing but a JSON string (serde's derive would also take `{"<variant>": …}`).
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+        pub enum $name {
+            $(
+                #[doc = concat!("`", $text, "`")]
+                #[serde(rename = $text)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// The value as Synthflow writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                match text.as_str() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(serde::de::Error::unknown_variant(other, &[$($text),+])),
+                }
+            }
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Phone numbers
 // ---------------------------------------------------------------------------------------------
 
-/// The carrier a custom number comes from (`provider_name`). Omitted or [`ProviderName::Custom`]
-/// means a bring-your-own SIP trunk.
-/// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderName {
-    /// `twilio`
-    Twilio,
-    /// `telnyx`
-    Telnyx,
-    /// `vonage`
-    Vonage,
-    /// `ring_central`
-    RingCentral,
-    /// `ringcx`
-    Ringcx,
-    /// `custom`
-    Custom,
-    /// `zoom`
-    Zoom,
-    /// `five9`
-    Five9,
-    /// `8x8`
-    #[serde(rename = "8x8")]
-    EightByEight,
-}
+string_enum!(
+    /// The carrier a custom number comes from (`provider_name`). Omitted or
+    /// [`ProviderName::Custom`] means a bring-your-own SIP trunk.
+    /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
+    ProviderName {
+        Twilio = "twilio",
+        Telnyx = "telnyx",
+        Vonage = "vonage",
+        RingCentral = "ring_central",
+        Ringcx = "ringcx",
+        Custom = "custom",
+        Zoom = "zoom",
+        Five9 = "five9",
+        EightByEight = "8x8",
+    }
+);
 
 impl ProviderName {
     /// Whether Synthflow answers 400 to an import without `termination_uri` (since 2026-08-05,
@@ -240,31 +265,10 @@ pub struct VoicemailMessage {
     pub prompt: Option<String>,
 }
 
-/// `voicemail_message.mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VoicemailMode {
-    /// Say `exact_message`.
-    ExactMessage,
-    /// Generate the message from `prompt`.
-    Prompt,
-}
-
-/// Declares a string enum whose variants serialize as the given strings.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum $name {
-            $(
-                #[doc = concat!("`", $text, "`")]
-                #[serde(rename = $text)]
-                $variant,
-            )+
-        }
-    };
-}
-
+string_enum!(
+    /// `voicemail_message.mode`: say `exact_message`, or generate the message from `prompt`.
+    VoicemailMode { ExactMessage = "exact_message", Prompt = "prompt" }
+);
 string_enum!(
     /// `agent.greeting_message_mode`.
     GreetingMessageMode { Human = "human", AgentStatic = "agent_static", AgentDynamic = "agent_dynamic" }
@@ -794,6 +798,38 @@ mod tests {
         let wrapped: MaybeEnveloped<PhoneNumber> =
             serde_json::from_value(json!({"status": "ok", "response": {"slug": "1"}})).unwrap();
         assert_eq!(wrapped.into_inner().slug.as_deref(), Some("1"));
+    }
+
+    /// Enums of the event are written and read as their strings only: serde's derive would
+    /// also read `{"twilio": null}` as `twilio`.
+    #[test]
+    fn string_enums_are_read_from_their_strings_only() {
+        assert_eq!(
+            serde_json::from_value::<ProviderName>(json!("8x8")).unwrap(),
+            ProviderName::EightByEight
+        );
+        assert_eq!(
+            serde_json::to_value(ProviderName::RingCentral).unwrap(),
+            "ring_central"
+        );
+        assert_eq!(ProviderName::RingCentral.as_str(), "ring_central");
+        for bad in [
+            json!({"twilio": null}),
+            json!(["twilio"]),
+            json!("Twilio"),
+            json!(1),
+        ] {
+            assert!(
+                serde_json::from_value::<ProviderName>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<GreetingMessageMode>(json!({"human": null})).is_err());
+        assert!(serde_json::from_value::<VoicemailMode>(json!({"prompt": {}})).is_err());
+        assert_eq!(
+            serde_json::from_value::<VoicemailMode>(json!("exact_message")).unwrap(),
+            VoicemailMode::ExactMessage
+        );
     }
 
     #[test]
