@@ -13,9 +13,9 @@
 //!    differ, or nothing.
 //!
 //! `plan` does the reads and reports what `apply` would write. The event is validated whole
-//! before any request; an invalid event is an error naming the field (`numbers[1].phone_number`)
-//! and nothing is done. Otherwise the answer reports each number: what was done, what was not,
-//! and where it stopped; a failing number does not stop the others.
+//! before any request; an invalid event is an error naming the field (`numbers[1].phone_number`),
+//! never quoting its value, and nothing is done. Otherwise the answer reports each number: what
+//! was done, what was not, and where it stopped; a failing number does not stop the others.
 //!
 //! Sources: <https://docs.synthflow.ai/route-sip-calls>,
 //! <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>,
@@ -216,7 +216,8 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ProvisionErro
     }
 }
 
-/// A serde error, with the path of the field it is about under `prefix`.
+/// A serde error, with the path of the field it is about under `prefix`. The description never
+/// quotes a value of the event (see [`without_values`]).
 fn from_serde(
     prefix: &str,
     error: serde_path_to_error::Error<serde_json::Error>,
@@ -251,7 +252,34 @@ fn from_serde(
              would find the agent different); see the README for the fields",
         );
     }
-    invalid(field, message)
+    invalid(field, without_values(&message))
+}
+
+/// serde's description of a data error without the value it found: serde quotes it
+/// (``invalid type: integer `14155550130`, expected a string``, `invalid type: string "…"`,
+/// ``unknown variant `…` ``), and a value of the event may be a phone number. What was found
+/// (its type) and what was expected are kept, and the types internal to this crate are named
+/// as JSON: `invalid type: integer, expected a string`.
+fn without_values(message: &str) -> String {
+    // Everything after the last ", expected " is serde's or ours, never the event's: the value
+    // comes before it (and may itself hold ", expected ").
+    let (found, expected) = match message.rfind(", expected ") {
+        Some(at) => (&message[..at], Some(&message[at + 2..])),
+        None => (message, None),
+    };
+    let found = found
+        .find(['`', '"'])
+        .map_or(found, |quote| found[..quote].trim_end());
+    let Some(expected) = expected else {
+        return found.to_owned();
+    };
+    let expected = match expected {
+        "expected a map" => "expected a JSON object",
+        "expected a sequence" => "expected a JSON array",
+        e if e.starts_with("expected struct ") => "expected a JSON object",
+        e => e,
+    };
+    format!("{found}, {expected}")
 }
 
 /// Checks the whole event: types, required fields, E.164 numbers, duplicates, provider rules,
@@ -1538,6 +1566,107 @@ mod tests {
             let diagnostic = Diagnostic::from(error.clone());
             assert_eq!(diagnostic.error_type, "InvalidEvent");
             assert!(diagnostic.error_message.contains(field));
+        }
+        assert_eq!(fake.requests(), Vec::new());
+    }
+
+    /// A value of the wrong type is described by its type, never quoted: it may be a phone
+    /// number. Internal type names are not shown either.
+    #[tokio::test]
+    async fn a_wrong_typed_value_is_not_echoed_in_the_error() {
+        let (fake, provisioner) = setup().await;
+        type Edit = fn(&mut Value);
+        let cases: Vec<(&str, &str, Edit)> = vec![
+            (
+                "numbers[0].phone_number",
+                "invalid type: integer, expected a string",
+                |e| e["numbers"][0]["phone_number"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].friendly_name",
+                "invalid type: floating point, expected a string",
+                |e| e["numbers"][0]["friendly_name"] = json!(14155550130.5),
+            ),
+            (
+                "numbers[0].uac_enabled",
+                "invalid type: string, expected a boolean",
+                |e| e["numbers"][0]["uac_enabled"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].uac_register_expires",
+                "invalid value: integer, expected u32",
+                |e| e["numbers"][0]["uac_register_expires"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].provider_name",
+                "unknown variant, expected one of `twilio`, `telnyx`, `vonage`, `ring_central`, \
+                 `ringcx`, `custom`, `zoom`, `five9`, `8x8`",
+                |e| e["numbers"][0]["provider_name"] = json!("+14155550130"),
+            ),
+            ("mode", "unknown variant, expected `plan` or `apply`", |e| {
+                e["mode"] = json!("+14155550130, expected a string")
+            }),
+            (
+                "numbers[0].agent.is_recording",
+                "invalid type: string, expected a boolean",
+                |e| e["numbers"][0]["agent"]["is_recording"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent.voice_stability",
+                "invalid type: string, expected f64",
+                |e| e["numbers"][0]["agent"]["voice_stability"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent.greeting_message_mode",
+                "invalid type: integer, expected a string",
+                |e| e["numbers"][0]["agent"]["greeting_message_mode"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].agent.max_duration",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0]["agent"]["max_duration"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0]["agent"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0]",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0] = json!("+14155550130"),
+            ),
+            (
+                "numbers",
+                "invalid type: string, expected a JSON array",
+                |e| e["numbers"] = json!("+14155550130"),
+            ),
+            (
+                "(event)",
+                "invalid type: null, expected a JSON object",
+                |e| *e = Value::Null,
+            ),
+            (
+                "(event)",
+                "invalid type: sequence, expected a JSON object",
+                |e| *e = json!(["+14155550130"]),
+            ),
+            (
+                "(event)",
+                "invalid type: string, expected a JSON object",
+                |e| *e = json!("+14155550130"),
+            ),
+        ];
+        for (path, expected, edit) in cases {
+            let mut bad = event("apply", &[A, B]);
+            edit(&mut bad);
+            let error = provisioner.handle(bad, None).await.expect_err(path);
+            let ProvisionError::InvalidEvent { field, reason } = &error;
+            assert_eq!((field.as_str(), reason.as_str()), (path, expected));
+            let message = Diagnostic::from(error.clone()).error_message;
+            for leak in ["4155550130", "Raw", "struct"] {
+                assert!(!message.contains(leak), "{leak}: {message}");
+            }
         }
         assert_eq!(fake.requests(), Vec::new());
     }
