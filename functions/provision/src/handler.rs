@@ -12,22 +12,26 @@
 //!    only once the number exists; one: `PUT /v2/assistants/{model_id}` with the fields that
 //!    differ, or nothing.
 //!
-//! `plan` does the reads and reports what `apply` would write. The event is validated whole
-//! before any request; an invalid event is an error naming the field (`numbers[1].phone_number`),
-//! never quoting its value, and nothing is done. Otherwise the answer reports each number: what
-//! was done, what was not, and where it stopped; a failing number does not stop the others.
+//! `plan` does the reads and reports what `apply` would write. The event is read from its JSON
+//! text (a key given twice is refused) and validated whole before any request; an invalid event
+//! is an error naming the field (`numbers[1].phone_number`), never quoting its value, and
+//! nothing is done. Otherwise the answer reports each number: what was done, what was not,
+//! and where it stopped; a failing number does not stop the others.
 //!
 //! Sources: <https://docs.synthflow.ai/route-sip-calls>,
 //! <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>,
 //! <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>,
 //! <https://docs.synthflow.ai/api-reference/platform-api/agents/update-assistant>.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
 use lambda_runtime::Diagnostic;
-use serde::de::Error as _;
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use shared::phone::E164;
@@ -280,6 +284,115 @@ fn without_values(message: &str) -> String {
         e => e,
     };
     format!("{found}, {expected}")
+}
+
+/// Reads the event's JSON text as the function receives it, and refuses any key given twice in
+/// one object, anywhere in the event: a parse into [`Value`] keeps the last of them silently
+/// (`{"mode": "plan", …, "mode": "apply"}` would write).
+///
+/// # Errors
+/// [`ProvisionError::InvalidEvent`] naming the path of the repeated key (`mode`,
+/// `numbers[0].phone_number`, `numbers[0].agent.prompt`), or `(event)` for text that is not
+/// JSON.
+pub fn parse_json(text: &str) -> Result<Value, ProvisionError> {
+    let not_json = |e: serde_json::Error| invalid("(event)", format!("not JSON: {e}"));
+    let repeated = RefCell::new(None);
+    let mut json = serde_json::Deserializer::from_str(text);
+    let checked = UniqueKeys {
+        path: String::new(),
+        repeated: &repeated,
+    }
+    .deserialize(&mut json)
+    .and_then(|()| json.end());
+    if let Some(path) = repeated.into_inner() {
+        return Err(invalid(
+            path,
+            "given twice in the same object: give each key once",
+        ));
+    }
+    checked.map_err(not_json)?;
+    serde_json::from_str(text).map_err(not_json)
+}
+
+/// Walks a JSON value and fails at the first key repeated within an object, leaving its path
+/// in `repeated`.
+struct UniqueKeys<'a> {
+    path: String,
+    repeated: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let mut index = 0_usize;
+        loop {
+            let item = UniqueKeys {
+                path: format!("{}[{index}]", self.path),
+                repeated: self.repeated,
+            };
+            if items.next_element_seed(item)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if !seen.insert(key) {
+                *self.repeated.borrow_mut() = Some(path);
+                return Err(A::Error::custom("a key is given twice"));
+            }
+            entries.next_value_seed(UniqueKeys {
+                path,
+                repeated: self.repeated,
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Checks the whole event: types, required fields, E.164 numbers, duplicates, provider rules,
@@ -726,21 +839,45 @@ impl<S: TrunkSecrets> Provisioner<S> {
         }
     }
 
-    /// Handles one event. `deadline` is when the invocation times out, if known: numbers that
-    /// would start within the reserve before it (see [`DEADLINE_RESERVE`]) are reported as not
-    /// started.
+    /// Handles one event, given as the JSON text the function receives. `deadline` is when the
+    /// invocation times out, if known: numbers that would start within the reserve before it
+    /// (see [`DEADLINE_RESERVE`]) are reported as not started.
     ///
     /// Logs one line per number and one for the invocation.
     ///
     /// # Errors
-    /// [`ProvisionError::InvalidEvent`], before any request is made. Failures of Synthflow or
-    /// Secrets Manager are reported per number in the [`Output`].
+    /// [`ProvisionError::InvalidEvent`] (a key given twice included, see [`parse_json`]),
+    /// before any request is made. Failures of Synthflow or Secrets Manager are reported per
+    /// number in the [`Output`].
+    pub async fn handle_json(
+        &self,
+        event: &str,
+        deadline: Option<SystemTime>,
+    ) -> Result<Output, ProvisionError> {
+        self.run(parse_json(event).and_then(parse_event), deadline)
+            .await
+    }
+
+    /// [`Provisioner::handle_json`] for an event already read into a [`Value`]. A `Value` holds
+    /// one value per key, so a key given twice can no longer be refused: the function itself
+    /// reads the text.
+    ///
+    /// # Errors
+    /// As [`Provisioner::handle_json`].
     pub async fn handle(
         &self,
         event: Value,
         deadline: Option<SystemTime>,
     ) -> Result<Output, ProvisionError> {
-        let event = parse_event(event).inspect_err(|error| {
+        self.run(parse_event(event), deadline).await
+    }
+
+    async fn run(
+        &self,
+        event: Result<Event, ProvisionError>,
+        deadline: Option<SystemTime>,
+    ) -> Result<Output, ProvisionError> {
+        let event = event.inspect_err(|error| {
             let ProvisionError::InvalidEvent { field, .. } = error;
             tracing::warn!(field = %field, outcome = "invalid_event", "provision: nothing done");
         })?;
@@ -1570,6 +1707,71 @@ mod tests {
         assert_eq!(fake.requests(), Vec::new());
     }
 
+    /// The event text with `extra` (`"key": value`) added as the first key of the object that
+    /// starts at `anchor`.
+    fn with_key_added(text: &str, anchor: &str, extra: &str) -> String {
+        let at = text.find(anchor).expect("anchor") + anchor.len();
+        format!("{}{extra},{}", &text[..at], &text[at..])
+    }
+
+    #[tokio::test]
+    async fn a_key_given_twice_is_refused_with_its_path_and_nothing_is_sent() {
+        let (fake, provisioner) = setup().await;
+        let text = event("apply", &[A, B]).to_string();
+        let end_call_reasons = {
+            let mut e = event("apply", &[A, B]);
+            e["numbers"][1]["agent"]["end_call_reasons_v2"] =
+                json!([{"reason": "done"}, {"reason": "bye"}]);
+            e.to_string()
+        };
+        let cases = [
+            // Last one wins in a `Value`: this plan would have been applied.
+            ("mode", format!(r#"{{"mode":"plan",{}"#, &text[1..])),
+            (
+                "numbers[0].phone_number",
+                with_key_added(
+                    &text,
+                    r#""numbers":[{"#,
+                    &format!(r#""phone_number":"{C}""#),
+                ),
+            ),
+            (
+                "numbers[0].agent.prompt",
+                with_key_added(&text, r#""agent":{"#, r#""prompt":"another prompt""#),
+            ),
+            (
+                "numbers[0].agent.max_duration.is_enabled",
+                with_key_added(&text, r#""max_duration":{"#, r#""is_enabled":false"#),
+            ),
+            (
+                "numbers[1].agent.end_call_reasons_v2[1].reason",
+                with_key_added(
+                    &end_call_reasons,
+                    r#"[{"reason":"done"},{"#,
+                    r#""reason":"hi""#,
+                ),
+            ),
+        ];
+        for (path, text) in cases {
+            // Valid JSON, which a parse into a `Value` takes without a word.
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let error = provisioner.handle_json(&text, None).await.expect_err(path);
+            let ProvisionError::InvalidEvent { field, reason } = &error;
+            assert_eq!(field, path, "{text}");
+            assert!(reason.contains("twice"), "{error}");
+            assert_eq!(Diagnostic::from(error.clone()).error_type, "InvalidEvent");
+        }
+        assert_eq!(fake.requests(), Vec::new());
+
+        // The same key in different objects is no repetition.
+        let output = provisioner
+            .handle_json(&event("plan", &[A, B]).to_string(), None)
+            .await
+            .unwrap();
+        assert_eq!(output.summary.failed, 0);
+        assert!(fake.writes().is_empty());
+    }
+
     /// A value of the wrong type is described by its type, never quoted: it may be a phone
     /// number. Internal type names are not shown either.
     #[tokio::test]
@@ -1660,7 +1862,10 @@ mod tests {
         for (path, expected, edit) in cases {
             let mut bad = event("apply", &[A, B]);
             edit(&mut bad);
-            let error = provisioner.handle(bad, None).await.expect_err(path);
+            let error = provisioner
+                .handle_json(&bad.to_string(), None)
+                .await
+                .expect_err(path);
             let ProvisionError::InvalidEvent { field, reason } = &error;
             assert_eq!((field.as_str(), reason.as_str()), (path, expected));
             let message = Diagnostic::from(error.clone()).error_message;
