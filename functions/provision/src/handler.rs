@@ -5,7 +5,8 @@
 //!
 //! Per number, in order:
 //! 1. `GET /v2/numbers/{slug}?workspace=…`; if absent, `POST /v2/custom-numbers`
-//!    (trunk credentials read from Secrets Manager when the event names a secret);
+//!    (trunk credentials read from Secrets Manager when the event names a secret); if present,
+//!    never changed: the event's fields that differ are reported (`number_drift`);
 //! 2. list the agents (`GET /v2/assistants/`, every page, once per invocation) and find the
 //!    inbound agent bound to the number;
 //! 3. none: `POST /v2/assistants` (`type` inbound, `phone_number`, `voice_engine_version`) —
@@ -39,7 +40,8 @@ use shared::secrets::{SecretStore, TrunkCredentials};
 use shared::sip::SipEndpoint;
 use shared::synthflow::{
     AgentSettings, Assistant, AssistantFields, AssistantType, CREATE_ONLY_AGENT_FIELDS, Client,
-    CreateAssistant, CreateCustomNumber, ProviderName, UpdateAssistant, VOICE_ENGINE_VERSION,
+    CreateAssistant, CreateCustomNumber, PhoneNumber, ProviderName, UpdateAssistant,
+    VOICE_ENGINE_VERSION,
 };
 use tokio::sync::OnceCell;
 
@@ -727,6 +729,10 @@ pub struct NumberReport {
     pub phone_number: String,
     /// What happened to the number; `null` when its lookup failed.
     pub number: Option<NumberOutcome>,
+    /// For a number that exists: the event's fields whose values differ from what Synthflow
+    /// holds (`friendly_name`, `termination_uri`, …). Numbers are never changed, so these
+    /// differences stay until they are fixed in Synthflow. Empty for other numbers.
+    pub number_drift: Vec<String>,
     /// What happened to its agent; `null` when that step was not reached or failed.
     pub agent: Option<AgentOutcome>,
     /// The agent's id; `null` when there is none (yet).
@@ -915,6 +921,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
         let mut report = NumberReport {
             phone_number: spec.phone_number.to_string(),
             number: None,
+            number_drift: Vec::new(),
             agent: None,
             model_id: None,
             changed_fields: Vec::new(),
@@ -949,8 +956,9 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .get_phone_number(&self.workspace_id, number)
             .await
             .map_err(|e| StepError::new(Step::LookupNumber, e))?;
-        if existing.is_some() {
+        if let Some(existing) = existing {
             report.number = Some(NumberOutcome::Exists);
+            report.number_drift = number_drift(spec, &existing);
         } else {
             let body = self.import_body(spec).await?;
             if mode == Mode::Apply {
@@ -1049,6 +1057,57 @@ impl<S: TrunkSecrets> Provisioner<S> {
     }
 }
 
+/// The fields the event sets for a number whose values differ from `stored`, what
+/// `GET /v2/numbers/{slug}` answered, in the event's names. A field the answer leaves out or
+/// gives as `null` differs from any value the event sets, except that `uac_enabled` left out is
+/// Synthflow's default `false`, and `uac_register_expires` is only compared while it means
+/// something: when Synthflow holds a lifetime or registers.
+fn number_drift(spec: &NumberSpec, stored: &PhoneNumber) -> Vec<String> {
+    fn differs<T: PartialEq>(desired: Option<T>, stored: Option<T>) -> bool {
+        desired.is_some_and(|desired| stored != Some(desired))
+    }
+    let texts = [
+        (
+            "friendly_name",
+            spec.friendly_name.as_deref(),
+            stored.friendly_name.as_deref(),
+        ),
+        (
+            "provider_name",
+            spec.provider_name.map(ProviderName::as_str),
+            stored.provider_name.as_deref(),
+        ),
+        (
+            "termination_uri",
+            spec.termination_uri.as_deref(),
+            stored.sip_term_uri.as_deref(),
+        ),
+        (
+            "sip_outbound_proxy",
+            spec.sip_outbound_proxy.as_deref(),
+            stored.sip_outbound_proxy.as_deref(),
+        ),
+        (
+            "sip_auth_username",
+            spec.sip_auth_username.as_deref(),
+            stored.sip_auth_username.as_deref(),
+        ),
+    ];
+    let mut drift: Vec<String> = texts
+        .into_iter()
+        .filter(|(_, desired, stored)| differs(*desired, *stored))
+        .map(|(name, ..)| name.to_owned())
+        .collect();
+    if differs(spec.uac_enabled, Some(stored.uac_enabled.unwrap_or(false))) {
+        drift.push("uac_enabled".to_owned());
+    }
+    let registers = stored.uac_enabled == Some(true) || stored.uac_register_expires.is_some();
+    if registers && differs(spec.uac_register_expires, stored.uac_register_expires) {
+        drift.push("uac_register_expires".to_owned());
+    }
+    drift
+}
+
 /// The `POST /v2/assistants` body: an inbound agent bound to the number.
 fn create_body(spec: &NumberSpec) -> CreateAssistant {
     CreateAssistant {
@@ -1114,6 +1173,15 @@ fn log_report(report: &NumberReport, number: &E164, mode: Mode) {
     let masked = number.masked().to_string();
     let number_outcome = report.number.map_or("none", NumberOutcome::as_str);
     let agent_outcome = report.agent.map_or("none", AgentOutcome::as_str);
+    if !report.number_drift.is_empty() {
+        tracing::warn!(
+            number = %masked,
+            mode = mode.as_str(),
+            number_drift = %report.number_drift.join(","),
+            "provision: the number in Synthflow differs from the event and is left as it is: \
+             change it in Synthflow, or delete it there and run again to import it anew"
+        );
+    }
     match &report.error {
         None => tracing::info!(
             number = %masked,
@@ -1417,6 +1485,7 @@ mod tests {
         for phone in [A, B, C] {
             let r = report(&second, phone);
             assert_eq!(r.number, Some(NumberOutcome::Exists));
+            assert_eq!(r.number_drift, Vec::<String>::new());
             assert_eq!(r.agent, Some(AgentOutcome::Unchanged));
             assert_eq!(r.model_id, report(&first, phone).model_id);
             assert_eq!(r.error, None);
@@ -1876,6 +1945,80 @@ mod tests {
         assert_eq!(fake.requests(), Vec::new());
     }
 
+    /// A number that exists is never changed; the event's fields whose values differ from what
+    /// `GET /v2/numbers/{slug}` answers are reported, in `plan` and in `apply`.
+    #[tokio::test]
+    async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
+        let (fake, provisioner) = setup().await;
+        let mut first = event("apply", &[A, B]);
+        first["numbers"][1]["uac_enabled"] = json!(true);
+        first["numbers"][1]["uac_register_expires"] = json!(600);
+        first["numbers"][1]["trunk_credentials_secret_id"] = json!("acme/trunk-b");
+        let created = run(&provisioner, first.clone()).await;
+        for phone in [A, B] {
+            let r = report(&created, phone);
+            assert_eq!(r.number, Some(NumberOutcome::Created));
+            assert_eq!(r.number_drift, Vec::<String>::new());
+        }
+        // Stored as the reference's GET shape has them.
+        let stored = fake
+            .numbers(WORKSPACE)
+            .into_iter()
+            .find(|n| n["phone_number"] == A)
+            .unwrap();
+        assert_eq!(stored["sip_term_uri"], "acme-trunk.pstn.twilio.com");
+        assert_eq!(stored["provider_name"], "custom");
+        assert_eq!(stored["uac_enabled"], false);
+
+        let mut changed = first.clone();
+        let a = &mut changed["numbers"][0];
+        a["friendly_name"] = json!("renamed line");
+        a["provider_name"] = json!("twilio");
+        a["termination_uri"] = json!("other-trunk.pstn.twilio.com");
+        a["sip_outbound_proxy"] = json!("sip:proxy.acme.example:5065");
+        a["sip_auth_username"] = json!("acme-register");
+        a["uac_enabled"] = json!(true);
+        a["trunk_credentials_secret_id"] = json!("acme/trunk-b");
+        changed["numbers"][1]["uac_register_expires"] = json!(900);
+        let expected_a = [
+            "friendly_name",
+            "provider_name",
+            "termination_uri",
+            "sip_outbound_proxy",
+            "sip_auth_username",
+            "uac_enabled",
+        ];
+        for mode in ["plan", "apply"] {
+            fake.clear_requests();
+            changed["mode"] = json!(mode);
+            let output = run(&provisioner, changed.clone()).await;
+            let a = report(&output, A);
+            assert_eq!(a.number, Some(NumberOutcome::Exists), "{mode}");
+            assert_eq!(a.number_drift, expected_a, "{mode}");
+            assert_eq!(a.agent, Some(AgentOutcome::Unchanged), "{mode}");
+            assert_eq!(a.error, None, "{mode}");
+            assert_eq!(report(&output, B).number_drift, ["uac_register_expires"]);
+            assert_eq!(output.summary.changes, 0, "{mode}");
+            assert_eq!(writes(&fake), Vec::<(String, String)>::new(), "{mode}");
+        }
+        // Fields the event leaves out are not compared: the first event again shows nothing.
+        let mut fewer = first.clone();
+        fewer["numbers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("friendly_name");
+        fewer["numbers"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("uac_register_expires");
+        for ev in [first, fewer] {
+            let output = run(&provisioner, ev).await;
+            for phone in [A, B] {
+                assert_eq!(report(&output, phone).number_drift, Vec::<String>::new());
+            }
+        }
+    }
+
     #[tokio::test]
     async fn the_example_event_and_the_golden_events_are_valid() {
         for file in [
@@ -2220,6 +2363,7 @@ mod tests {
                 "numbers": [{
                     "phone_number": A,
                     "number": "created",
+                    "number_drift": [],
                     "agent": "created",
                     "model_id": model_id,
                     "changed_fields": [],

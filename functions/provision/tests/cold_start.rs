@@ -74,9 +74,9 @@ async fn a_missing_or_malformed_synthflow_secret_is_named_at_cold_start() {
     }
 }
 
-/// `events/provision.json` through the runtime: applied, applied again without a write, and
-/// invalid events (a key given twice, a wrong type) answered with an `InvalidEvent` error and
-/// no request. No secret and no full phone
+/// `events/provision.json` through the runtime: applied, applied again without a write, a
+/// changed number reported and left alone, and invalid events (a key given twice, a wrong
+/// type) answered with an `InvalidEvent` error and no request. No secret and no full phone
 /// number reaches the answers or the logs.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_event_runs_through_the_lambda_runtime() {
@@ -123,6 +123,10 @@ async fn the_example_event_runs_through_the_lambda_runtime() {
         json!({"total": 2, "succeeded": 2, "failed": 0, "changes": 0}),
         "{answers:#?}"
     );
+    for number in answers[1]["numbers"].as_array().unwrap() {
+        assert_eq!(number["number"], "exists", "{number}");
+        assert_eq!(number["number_drift"], json!([]), "{number}");
+    }
     assert_eq!(fake.writes().len(), 4);
     let registering = fake
         .requests_to(Route::CreateCustomNumber)
@@ -144,6 +148,24 @@ async fn the_example_event_runs_through_the_lambda_runtime() {
                     .contains("numbers[0].phone_number"),
                 "{error}"
             );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.writes().len(), 4);
+
+    // The first number's label changed in the event: reported, not written.
+    let mut relabelled = example_event.clone();
+    relabelled["numbers"][0]["friendly_name"] = json!("relabelled main line");
+    emulator.invoke(relabelled.to_string());
+    match emulator.outcome(Duration::from_secs(120)).await {
+        Some(Outcome::Response(body)) => {
+            let answer: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                answer["numbers"][0]["number_drift"],
+                json!(["friendly_name"])
+            );
+            assert_eq!(answer["numbers"][1]["number_drift"], json!([]));
+            assert_eq!(answer["summary"]["changes"], 0, "{answer}");
         }
         other => panic!("{other:?}"),
     }
@@ -192,12 +214,23 @@ async fn the_example_event_runs_through_the_lambda_runtime() {
     let logs = function.stop().await;
     assert!(logs.contains("provision: number done"), "{logs}");
     assert!(logs.contains("+1415•••0124"), "{logs}");
+    // One WARN line for the changed number: masked, the field's name, not its value.
+    let drift: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["fields"]["number_drift"].is_string())
+        .collect();
+    assert_eq!(drift.len(), 1, "{logs}");
+    assert_eq!(drift[0]["level"], "WARN");
+    assert_eq!(drift[0]["fields"]["number"], "+1415•••0123");
+    assert_eq!(drift[0]["fields"]["number_drift"], "friendly_name");
     for secret in [
         API_KEY,
         TRUNK_PASSWORD,
         "+14155550123",
         "14155550124",
         "4155550130",
+        "relabelled",
     ] {
         assert!(!logs.contains(secret), "{secret} reached the logs:\n{logs}");
     }
