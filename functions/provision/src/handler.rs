@@ -5,16 +5,18 @@
 //!
 //! Per number, in order:
 //! 1. `GET /v2/numbers/{slug}?workspace=…`; if absent, `POST /v2/custom-numbers`
-//!    (trunk credentials read from Secrets Manager when the event names a secret);
+//!    (trunk credentials read from Secrets Manager when the event names a secret); if present,
+//!    never changed: the event's fields that differ are reported (`number_drift`);
 //! 2. list the agents (`GET /v2/assistants/`, every page, once per invocation) and find the
 //!    inbound agent bound to the number;
 //! 3. none: `POST /v2/assistants` (`type` inbound, `phone_number`, `voice_engine_version`) —
 //!    only once the number exists; one: `PUT /v2/assistants/{model_id}` with the fields that
 //!    differ, or nothing.
 //!
-//! `plan` does the reads and reports what `apply` would write. The event is validated whole
-//! before any request; an invalid event is an error naming the field (`numbers[1].phone_number`)
-//! and nothing is done. Otherwise the answer reports each number: what was done, what was not,
+//! `plan` does the reads and reports what `apply` would write. The event is read from its JSON
+//! text (a key given twice is refused) and validated whole before any request; an invalid event
+//! is an error naming the field (`numbers[1].phone_number`), never quoting its value, and
+//! nothing is done. Otherwise the answer reports each number: what was done, what was not,
 //! and where it stopped; a failing number does not stop the others.
 //!
 //! Sources: <https://docs.synthflow.ai/route-sip-calls>,
@@ -22,19 +24,24 @@
 //! <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>,
 //! <https://docs.synthflow.ai/api-reference/platform-api/agents/update-assistant>.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
 use lambda_runtime::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use shared::phone::E164;
 use shared::secrets::{SecretStore, TrunkCredentials};
 use shared::sip::SipEndpoint;
 use shared::synthflow::{
     AgentSettings, Assistant, AssistantFields, AssistantType, CREATE_ONLY_AGENT_FIELDS, Client,
-    CreateAssistant, CreateCustomNumber, ProviderName, UpdateAssistant, VOICE_ENGINE_VERSION,
+    CreateAssistant, CreateCustomNumber, PhoneNumber, ProviderName, UpdateAssistant,
+    VOICE_ENGINE_VERSION,
 };
 use tokio::sync::OnceCell;
 
@@ -88,7 +95,7 @@ impl TrunkSecrets for SecretStore {
 // ---------------------------------------------------------------------------------------------
 
 /// `plan`: read only, report what would change. `apply`: make the changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Report only.
@@ -102,6 +109,17 @@ impl Mode {
         match self {
             Mode::Plan => "plan",
             Mode::Apply => "apply",
+        }
+    }
+}
+
+/// Only the strings `plan` and `apply` (serde's derive would also take `{"plan": null}`).
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "plan" => Ok(Mode::Plan),
+            "apply" => Ok(Mode::Apply),
+            other => Err(D::Error::unknown_variant(other, &["plan", "apply"])),
         }
     }
 }
@@ -204,7 +222,8 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ProvisionErro
     }
 }
 
-/// A serde error, with the path of the field it is about under `prefix`.
+/// A serde error, with the path of the field it is about under `prefix`. The description never
+/// quotes a value of the event (see [`without_values`]).
 fn from_serde(
     prefix: &str,
     error: serde_path_to_error::Error<serde_json::Error>,
@@ -239,7 +258,143 @@ fn from_serde(
              would find the agent different); see the README for the fields",
         );
     }
-    invalid(field, message)
+    invalid(field, without_values(&message))
+}
+
+/// serde's description of a data error without the value it found: serde quotes it
+/// (``invalid type: integer `14155550130`, expected a string``, `invalid type: string "…"`,
+/// ``unknown variant `…` ``), and a value of the event may be a phone number. What was found
+/// (its type) and what was expected are kept, and the types internal to this crate are named
+/// as JSON: `invalid type: integer, expected a string`.
+fn without_values(message: &str) -> String {
+    // Everything after the last ", expected " is serde's or ours, never the event's: the value
+    // comes before it (and may itself hold ", expected ").
+    let (found, expected) = match message.rfind(", expected ") {
+        Some(at) => (&message[..at], Some(&message[at + 2..])),
+        None => (message, None),
+    };
+    let found = found
+        .find(['`', '"'])
+        .map_or(found, |quote| found[..quote].trim_end());
+    let Some(expected) = expected else {
+        return found.to_owned();
+    };
+    let expected = match expected {
+        "expected a map" => "expected a JSON object",
+        "expected a sequence" => "expected a JSON array",
+        e if e.starts_with("expected struct ") => "expected a JSON object",
+        e => e,
+    };
+    format!("{found}, {expected}")
+}
+
+/// Reads the event's JSON text as the function receives it, and refuses any key given twice in
+/// one object, anywhere in the event: a parse into [`Value`] keeps the last of them silently
+/// (`{"mode": "plan", …, "mode": "apply"}` would write).
+///
+/// # Errors
+/// [`ProvisionError::InvalidEvent`] naming the path of the repeated key (`mode`,
+/// `numbers[0].phone_number`, `numbers[0].agent.prompt`), or `(event)` for text that is not
+/// JSON.
+pub fn parse_json(text: &str) -> Result<Value, ProvisionError> {
+    let not_json = |e: serde_json::Error| invalid("(event)", format!("not JSON: {e}"));
+    let repeated = RefCell::new(None);
+    let mut json = serde_json::Deserializer::from_str(text);
+    let checked = UniqueKeys {
+        path: String::new(),
+        repeated: &repeated,
+    }
+    .deserialize(&mut json)
+    .and_then(|()| json.end());
+    if let Some(path) = repeated.into_inner() {
+        return Err(invalid(
+            path,
+            "given twice in the same object: give each key once",
+        ));
+    }
+    checked.map_err(not_json)?;
+    serde_json::from_str(text).map_err(not_json)
+}
+
+/// Walks a JSON value and fails at the first key repeated within an object, leaving its path
+/// in `repeated`.
+struct UniqueKeys<'a> {
+    path: String,
+    repeated: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let mut index = 0_usize;
+        loop {
+            let item = UniqueKeys {
+                path: format!("{}[{index}]", self.path),
+                repeated: self.repeated,
+            };
+            if items.next_element_seed(item)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if !seen.insert(key) {
+                *self.repeated.borrow_mut() = Some(path);
+                return Err(A::Error::custom("a key is given twice"));
+            }
+            entries.next_value_seed(UniqueKeys {
+                path,
+                repeated: self.repeated,
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Checks the whole event: types, required fields, E.164 numbers, duplicates, provider rules,
@@ -248,6 +403,7 @@ fn from_serde(
 /// # Errors
 /// [`ProvisionError::InvalidEvent`] for the first problem found.
 pub fn parse_event(event: Value) -> Result<Event, ProvisionError> {
+    no_object_as_array(&event)?;
     if let Some(numbers) = event.get("numbers").and_then(Value::as_array) {
         for (i, number) in numbers.iter().enumerate() {
             for key in ["trunk_pwd", "trunk_password", "password", "trunk_username"] {
@@ -284,6 +440,38 @@ pub fn parse_event(event: Value) -> Result<Event, ProvisionError> {
         mode: raw.mode,
         numbers,
     })
+}
+
+/// Where the event has an object, an array is refused: serde reads a struct from an array too,
+/// field by field in order (`["apply", [[…]]]` would pass for an event).
+fn no_object_as_array(event: &Value) -> Result<(), ProvisionError> {
+    let array = |path: String| invalid(path, "invalid type: sequence, expected a JSON object");
+    if event.is_array() {
+        return Err(array("(event)".to_owned()));
+    }
+    let numbers = event.get("numbers").and_then(Value::as_array);
+    for (i, number) in numbers.into_iter().flatten().enumerate() {
+        if number.is_array() {
+            return Err(array(format!("numbers[{i}]")));
+        }
+        let Some(agent) = number.get("agent") else {
+            continue;
+        };
+        for key in ["max_duration", "voicemail_message", "background_noise"] {
+            if agent.get(key).is_some_and(Value::is_array) {
+                return Err(array(format!("numbers[{i}].agent.{key}")));
+            }
+        }
+        let reasons = agent.get("end_call_reasons_v2").and_then(Value::as_array);
+        for (j, reason) in reasons.into_iter().flatten().enumerate() {
+            if reason.is_array() {
+                return Err(array(format!(
+                    "numbers[{i}].agent.end_call_reasons_v2[{j}]"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_number(i: usize, raw: RawNumber) -> Result<NumberSpec, ProvisionError> {
@@ -541,6 +729,10 @@ pub struct NumberReport {
     pub phone_number: String,
     /// What happened to the number; `null` when its lookup failed.
     pub number: Option<NumberOutcome>,
+    /// For a number that exists: the event's fields whose values differ from what Synthflow
+    /// holds (`friendly_name`, `termination_uri`, …). Numbers are never changed, so these
+    /// differences stay until they are fixed in Synthflow. Empty for other numbers.
+    pub number_drift: Vec<String>,
     /// What happened to its agent; `null` when that step was not reached or failed.
     pub agent: Option<AgentOutcome>,
     /// The agent's id; `null` when there is none (yet).
@@ -653,21 +845,45 @@ impl<S: TrunkSecrets> Provisioner<S> {
         }
     }
 
-    /// Handles one event. `deadline` is when the invocation times out, if known: numbers that
-    /// would start within the reserve before it (see [`DEADLINE_RESERVE`]) are reported as not
-    /// started.
+    /// Handles one event, given as the JSON text the function receives. `deadline` is when the
+    /// invocation times out, if known: numbers that would start within the reserve before it
+    /// (see [`DEADLINE_RESERVE`]) are reported as not started.
     ///
     /// Logs one line per number and one for the invocation.
     ///
     /// # Errors
-    /// [`ProvisionError::InvalidEvent`], before any request is made. Failures of Synthflow or
-    /// Secrets Manager are reported per number in the [`Output`].
+    /// [`ProvisionError::InvalidEvent`] (a key given twice included, see [`parse_json`]),
+    /// before any request is made. Failures of Synthflow or Secrets Manager are reported per
+    /// number in the [`Output`].
+    pub async fn handle_json(
+        &self,
+        event: &str,
+        deadline: Option<SystemTime>,
+    ) -> Result<Output, ProvisionError> {
+        self.run(parse_json(event).and_then(parse_event), deadline)
+            .await
+    }
+
+    /// [`Provisioner::handle_json`] for an event already read into a [`Value`]. A `Value` holds
+    /// one value per key, so a key given twice can no longer be refused: the function itself
+    /// reads the text.
+    ///
+    /// # Errors
+    /// As [`Provisioner::handle_json`].
     pub async fn handle(
         &self,
         event: Value,
         deadline: Option<SystemTime>,
     ) -> Result<Output, ProvisionError> {
-        let event = parse_event(event).inspect_err(|error| {
+        self.run(parse_event(event), deadline).await
+    }
+
+    async fn run(
+        &self,
+        event: Result<Event, ProvisionError>,
+        deadline: Option<SystemTime>,
+    ) -> Result<Output, ProvisionError> {
+        let event = event.inspect_err(|error| {
             let ProvisionError::InvalidEvent { field, .. } = error;
             tracing::warn!(field = %field, outcome = "invalid_event", "provision: nothing done");
         })?;
@@ -705,6 +921,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
         let mut report = NumberReport {
             phone_number: spec.phone_number.to_string(),
             number: None,
+            number_drift: Vec::new(),
             agent: None,
             model_id: None,
             changed_fields: Vec::new(),
@@ -739,8 +956,9 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .get_phone_number(&self.workspace_id, number)
             .await
             .map_err(|e| StepError::new(Step::LookupNumber, e))?;
-        if existing.is_some() {
+        if let Some(existing) = existing {
             report.number = Some(NumberOutcome::Exists);
+            report.number_drift = number_drift(spec, &existing);
         } else {
             let body = self.import_body(spec).await?;
             if mode == Mode::Apply {
@@ -839,6 +1057,57 @@ impl<S: TrunkSecrets> Provisioner<S> {
     }
 }
 
+/// The fields the event sets for a number whose values differ from `stored`, what
+/// `GET /v2/numbers/{slug}` answered, in the event's names. A field the answer leaves out or
+/// gives as `null` differs from any value the event sets, except that `uac_enabled` left out is
+/// Synthflow's default `false`, and `uac_register_expires` is only compared while it means
+/// something: when Synthflow holds a lifetime or registers.
+fn number_drift(spec: &NumberSpec, stored: &PhoneNumber) -> Vec<String> {
+    fn differs<T: PartialEq>(desired: Option<T>, stored: Option<T>) -> bool {
+        desired.is_some_and(|desired| stored != Some(desired))
+    }
+    let texts = [
+        (
+            "friendly_name",
+            spec.friendly_name.as_deref(),
+            stored.friendly_name.as_deref(),
+        ),
+        (
+            "provider_name",
+            spec.provider_name.map(ProviderName::as_str),
+            stored.provider_name.as_deref(),
+        ),
+        (
+            "termination_uri",
+            spec.termination_uri.as_deref(),
+            stored.sip_term_uri.as_deref(),
+        ),
+        (
+            "sip_outbound_proxy",
+            spec.sip_outbound_proxy.as_deref(),
+            stored.sip_outbound_proxy.as_deref(),
+        ),
+        (
+            "sip_auth_username",
+            spec.sip_auth_username.as_deref(),
+            stored.sip_auth_username.as_deref(),
+        ),
+    ];
+    let mut drift: Vec<String> = texts
+        .into_iter()
+        .filter(|(_, desired, stored)| differs(*desired, *stored))
+        .map(|(name, ..)| name.to_owned())
+        .collect();
+    if differs(spec.uac_enabled, Some(stored.uac_enabled.unwrap_or(false))) {
+        drift.push("uac_enabled".to_owned());
+    }
+    let registers = stored.uac_enabled == Some(true) || stored.uac_register_expires.is_some();
+    if registers && differs(spec.uac_register_expires, stored.uac_register_expires) {
+        drift.push("uac_register_expires".to_owned());
+    }
+    drift
+}
+
 /// The `POST /v2/assistants` body: an inbound agent bound to the number.
 fn create_body(spec: &NumberSpec) -> CreateAssistant {
     CreateAssistant {
@@ -904,6 +1173,15 @@ fn log_report(report: &NumberReport, number: &E164, mode: Mode) {
     let masked = number.masked().to_string();
     let number_outcome = report.number.map_or("none", NumberOutcome::as_str);
     let agent_outcome = report.agent.map_or("none", AgentOutcome::as_str);
+    if !report.number_drift.is_empty() {
+        tracing::warn!(
+            number = %masked,
+            mode = mode.as_str(),
+            number_drift = %report.number_drift.join(","),
+            "provision: the number in Synthflow differs from the event and is left as it is: \
+             change it in Synthflow, or delete it there and run again to import it anew"
+        );
+    }
     match &report.error {
         None => tracing::info!(
             number = %masked,
@@ -1207,6 +1485,7 @@ mod tests {
         for phone in [A, B, C] {
             let r = report(&second, phone);
             assert_eq!(r.number, Some(NumberOutcome::Exists));
+            assert_eq!(r.number_drift, Vec::<String>::new());
             assert_eq!(r.agent, Some(AgentOutcome::Unchanged));
             assert_eq!(r.model_id, report(&first, phone).model_id);
             assert_eq!(r.error, None);
@@ -1363,6 +1642,28 @@ mod tests {
                 e.as_object_mut().unwrap().remove("mode");
             }),
             ("mode", |e| e["mode"] = json!("aply")),
+            // serde's map form of an enum is not a mode (nor any other enum of the event).
+            ("mode", |e| e["mode"] = json!({"plan": null})),
+            ("mode", |e| e["mode"] = json!({"apply": []})),
+            ("numbers[0].provider_name", |e| {
+                e["numbers"][0]["provider_name"] = json!({"twilio": null})
+            }),
+            ("numbers[1].agent.greeting_message_mode", |e| {
+                e["numbers"][1]["agent"]["greeting_message_mode"] = json!({"human": null})
+            }),
+            // Nor is serde's array form of a struct an object.
+            ("(event)", |e| {
+                *e = json!(["apply", [e["numbers"][0].clone()]])
+            }),
+            ("numbers[0]", |e| {
+                e["numbers"][0] = json!([A, "line", null, "acme-trunk.pstn.twilio.com"])
+            }),
+            ("numbers[1].agent.max_duration", |e| {
+                e["numbers"][1]["agent"]["max_duration"] = json!([600, true])
+            }),
+            ("numbers[1].agent.end_call_reasons_v2[0]", |e| {
+                e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([["done"]])
+            }),
             ("numbers", |e| e["numbers"] = json!([])),
             ("numbers", |e| {
                 e.as_object_mut().unwrap().remove("numbers");
@@ -1473,6 +1774,249 @@ mod tests {
             assert!(diagnostic.error_message.contains(field));
         }
         assert_eq!(fake.requests(), Vec::new());
+    }
+
+    /// The event text with `extra` (`"key": value`) added as the first key of the object that
+    /// starts at `anchor`.
+    fn with_key_added(text: &str, anchor: &str, extra: &str) -> String {
+        let at = text.find(anchor).expect("anchor") + anchor.len();
+        format!("{}{extra},{}", &text[..at], &text[at..])
+    }
+
+    #[tokio::test]
+    async fn a_key_given_twice_is_refused_with_its_path_and_nothing_is_sent() {
+        let (fake, provisioner) = setup().await;
+        let text = event("apply", &[A, B]).to_string();
+        let end_call_reasons = {
+            let mut e = event("apply", &[A, B]);
+            e["numbers"][1]["agent"]["end_call_reasons_v2"] =
+                json!([{"reason": "done"}, {"reason": "bye"}]);
+            e.to_string()
+        };
+        let cases = [
+            // Last one wins in a `Value`: this plan would have been applied.
+            ("mode", format!(r#"{{"mode":"plan",{}"#, &text[1..])),
+            (
+                "numbers[0].phone_number",
+                with_key_added(
+                    &text,
+                    r#""numbers":[{"#,
+                    &format!(r#""phone_number":"{C}""#),
+                ),
+            ),
+            (
+                "numbers[0].agent.prompt",
+                with_key_added(&text, r#""agent":{"#, r#""prompt":"another prompt""#),
+            ),
+            (
+                "numbers[0].agent.max_duration.is_enabled",
+                with_key_added(&text, r#""max_duration":{"#, r#""is_enabled":false"#),
+            ),
+            (
+                "numbers[1].agent.end_call_reasons_v2[1].reason",
+                with_key_added(
+                    &end_call_reasons,
+                    r#"[{"reason":"done"},{"#,
+                    r#""reason":"hi""#,
+                ),
+            ),
+        ];
+        for (path, text) in cases {
+            // Valid JSON, which a parse into a `Value` takes without a word.
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let error = provisioner.handle_json(&text, None).await.expect_err(path);
+            let ProvisionError::InvalidEvent { field, reason } = &error;
+            assert_eq!(field, path, "{text}");
+            assert!(reason.contains("twice"), "{error}");
+            assert_eq!(Diagnostic::from(error.clone()).error_type, "InvalidEvent");
+        }
+        assert_eq!(fake.requests(), Vec::new());
+
+        // The same key in different objects is no repetition.
+        let output = provisioner
+            .handle_json(&event("plan", &[A, B]).to_string(), None)
+            .await
+            .unwrap();
+        assert_eq!(output.summary.failed, 0);
+        assert!(fake.writes().is_empty());
+    }
+
+    /// A value of the wrong type is described by its type, never quoted: it may be a phone
+    /// number. Internal type names are not shown either.
+    #[tokio::test]
+    async fn a_wrong_typed_value_is_not_echoed_in_the_error() {
+        let (fake, provisioner) = setup().await;
+        type Edit = fn(&mut Value);
+        let cases: Vec<(&str, &str, Edit)> = vec![
+            (
+                "numbers[0].phone_number",
+                "invalid type: integer, expected a string",
+                |e| e["numbers"][0]["phone_number"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].friendly_name",
+                "invalid type: floating point, expected a string",
+                |e| e["numbers"][0]["friendly_name"] = json!(14155550130.5),
+            ),
+            (
+                "numbers[0].uac_enabled",
+                "invalid type: string, expected a boolean",
+                |e| e["numbers"][0]["uac_enabled"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].uac_register_expires",
+                "invalid value: integer, expected u32",
+                |e| e["numbers"][0]["uac_register_expires"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].provider_name",
+                "unknown variant, expected one of `twilio`, `telnyx`, `vonage`, `ring_central`, \
+                 `ringcx`, `custom`, `zoom`, `five9`, `8x8`",
+                |e| e["numbers"][0]["provider_name"] = json!("+14155550130"),
+            ),
+            ("mode", "unknown variant, expected `plan` or `apply`", |e| {
+                e["mode"] = json!("+14155550130, expected a string")
+            }),
+            (
+                "numbers[0].agent.is_recording",
+                "invalid type: string, expected a boolean",
+                |e| e["numbers"][0]["agent"]["is_recording"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent.voice_stability",
+                "invalid type: string, expected f64",
+                |e| e["numbers"][0]["agent"]["voice_stability"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent.greeting_message_mode",
+                "invalid type: integer, expected a string",
+                |e| e["numbers"][0]["agent"]["greeting_message_mode"] = json!(14155550130u64),
+            ),
+            (
+                "numbers[0].agent.max_duration",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0]["agent"]["max_duration"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0].agent",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0]["agent"] = json!("+14155550130"),
+            ),
+            (
+                "numbers[0]",
+                "invalid type: string, expected a JSON object",
+                |e| e["numbers"][0] = json!("+14155550130"),
+            ),
+            (
+                "numbers",
+                "invalid type: string, expected a JSON array",
+                |e| e["numbers"] = json!("+14155550130"),
+            ),
+            (
+                "(event)",
+                "invalid type: null, expected a JSON object",
+                |e| *e = Value::Null,
+            ),
+            (
+                "(event)",
+                "invalid type: sequence, expected a JSON object",
+                |e| *e = json!(["+14155550130"]),
+            ),
+            (
+                "(event)",
+                "invalid type: string, expected a JSON object",
+                |e| *e = json!("+14155550130"),
+            ),
+        ];
+        for (path, expected, edit) in cases {
+            let mut bad = event("apply", &[A, B]);
+            edit(&mut bad);
+            let error = provisioner
+                .handle_json(&bad.to_string(), None)
+                .await
+                .expect_err(path);
+            let ProvisionError::InvalidEvent { field, reason } = &error;
+            assert_eq!((field.as_str(), reason.as_str()), (path, expected));
+            let message = Diagnostic::from(error.clone()).error_message;
+            for leak in ["4155550130", "Raw", "struct"] {
+                assert!(!message.contains(leak), "{leak}: {message}");
+            }
+        }
+        assert_eq!(fake.requests(), Vec::new());
+    }
+
+    /// A number that exists is never changed; the event's fields whose values differ from what
+    /// `GET /v2/numbers/{slug}` answers are reported, in `plan` and in `apply`.
+    #[tokio::test]
+    async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
+        let (fake, provisioner) = setup().await;
+        let mut first = event("apply", &[A, B]);
+        first["numbers"][1]["uac_enabled"] = json!(true);
+        first["numbers"][1]["uac_register_expires"] = json!(600);
+        first["numbers"][1]["trunk_credentials_secret_id"] = json!("acme/trunk-b");
+        let created = run(&provisioner, first.clone()).await;
+        for phone in [A, B] {
+            let r = report(&created, phone);
+            assert_eq!(r.number, Some(NumberOutcome::Created));
+            assert_eq!(r.number_drift, Vec::<String>::new());
+        }
+        // Stored as the reference's GET shape has them.
+        let stored = fake
+            .numbers(WORKSPACE)
+            .into_iter()
+            .find(|n| n["phone_number"] == A)
+            .unwrap();
+        assert_eq!(stored["sip_term_uri"], "acme-trunk.pstn.twilio.com");
+        assert_eq!(stored["provider_name"], "custom");
+        assert_eq!(stored["uac_enabled"], false);
+
+        let mut changed = first.clone();
+        let a = &mut changed["numbers"][0];
+        a["friendly_name"] = json!("renamed line");
+        a["provider_name"] = json!("twilio");
+        a["termination_uri"] = json!("other-trunk.pstn.twilio.com");
+        a["sip_outbound_proxy"] = json!("sip:proxy.acme.example:5065");
+        a["sip_auth_username"] = json!("acme-register");
+        a["uac_enabled"] = json!(true);
+        a["trunk_credentials_secret_id"] = json!("acme/trunk-b");
+        changed["numbers"][1]["uac_register_expires"] = json!(900);
+        let expected_a = [
+            "friendly_name",
+            "provider_name",
+            "termination_uri",
+            "sip_outbound_proxy",
+            "sip_auth_username",
+            "uac_enabled",
+        ];
+        for mode in ["plan", "apply"] {
+            fake.clear_requests();
+            changed["mode"] = json!(mode);
+            let output = run(&provisioner, changed.clone()).await;
+            let a = report(&output, A);
+            assert_eq!(a.number, Some(NumberOutcome::Exists), "{mode}");
+            assert_eq!(a.number_drift, expected_a, "{mode}");
+            assert_eq!(a.agent, Some(AgentOutcome::Unchanged), "{mode}");
+            assert_eq!(a.error, None, "{mode}");
+            assert_eq!(report(&output, B).number_drift, ["uac_register_expires"]);
+            assert_eq!(output.summary.changes, 0, "{mode}");
+            assert_eq!(writes(&fake), Vec::<(String, String)>::new(), "{mode}");
+        }
+        // Fields the event leaves out are not compared: the first event again shows nothing.
+        let mut fewer = first.clone();
+        fewer["numbers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("friendly_name");
+        fewer["numbers"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("uac_register_expires");
+        for ev in [first, fewer] {
+            let output = run(&provisioner, ev).await;
+            for phone in [A, B] {
+                assert_eq!(report(&output, phone).number_drift, Vec::<String>::new());
+            }
+        }
     }
 
     #[tokio::test]
@@ -1819,6 +2363,7 @@ mod tests {
                 "numbers": [{
                     "phone_number": A,
                     "number": "created",
+                    "number_drift": [],
                     "agent": "created",
                     "model_id": model_id,
                     "changed_fields": [],

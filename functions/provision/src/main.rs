@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use provision::{Provisioner, deadline_of};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use shared::config::ProvisionConfig;
 use shared::secrets::{SecretStore, SynthflowSecret};
 use shared::synthflow::{Client, ClientOptions};
@@ -43,10 +43,11 @@ async fn main() -> ExitCode {
         store,
     );
 
-    let handler = service_fn(|event: LambdaEvent<Value>| {
+    // The event arrives as text, so that a key given twice is refused rather than overridden.
+    let handler = service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let provisioner = &provisioner;
         let deadline = deadline_of(&event.context);
-        async move { provisioner.handle(event.payload, deadline).await }
+        async move { provisioner.handle_json(event.payload.get(), deadline).await }
     });
     match lambda_runtime::run(handler).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,36 +19,61 @@ use serde_json::{Map, Value};
 use crate::phone::E164;
 use secrecy::{ExposeSecret as _, SecretString};
 
+/// Declares an enum of strings: each variant is written as, and read only from, its string.
+/// Reading accepts nothing but a JSON string (serde's derive would also take `{"<variant>": …}`).
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+        pub enum $name {
+            $(
+                #[doc = concat!("`", $text, "`")]
+                #[serde(rename = $text)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// The value as Synthflow writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                match text.as_str() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(serde::de::Error::unknown_variant(other, &[$($text),+])),
+                }
+            }
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Phone numbers
 // ---------------------------------------------------------------------------------------------
 
-/// The carrier a custom number comes from (`provider_name`). Omitted or [`ProviderName::Custom`]
-/// means a bring-your-own SIP trunk.
-/// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderName {
-    /// `twilio`
-    Twilio,
-    /// `telnyx`
-    Telnyx,
-    /// `vonage`
-    Vonage,
-    /// `ring_central`
-    RingCentral,
-    /// `ringcx`
-    Ringcx,
-    /// `custom`
-    Custom,
-    /// `zoom`
-    Zoom,
-    /// `five9`
-    Five9,
-    /// `8x8`
-    #[serde(rename = "8x8")]
-    EightByEight,
-}
+string_enum!(
+    /// The carrier a custom number comes from (`provider_name`). Omitted or
+    /// [`ProviderName::Custom`] means a bring-your-own SIP trunk.
+    /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
+    ProviderName {
+        Twilio = "twilio",
+        Telnyx = "telnyx",
+        Vonage = "vonage",
+        RingCentral = "ring_central",
+        Ringcx = "ringcx",
+        Custom = "custom",
+        Zoom = "zoom",
+        Five9 = "five9",
+        EightByEight = "8x8",
+    }
+);
 
 impl ProviderName {
     /// Whether Synthflow answers 400 to an import without `termination_uri` (since 2026-08-05,
@@ -127,27 +152,41 @@ pub struct CustomNumberCreated {
 }
 
 /// A number of the workspace, as `GET /v2/numbers/{slug}?workspace=…` returns it (a bare object,
-/// no envelope). Only the fields provisioning reads are kept; all are optional.
+/// no envelope). Only the fields provisioning reads are kept. All are optional and read
+/// leniently: a field that is missing, `null` or of another type than documented is `None`, and
+/// never fails the lookup.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/get-phone-number>.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct PhoneNumber {
     /// The number without `+`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub slug: Option<String>,
     /// The number, E.164.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub phone_number: Option<String>,
     /// Its label.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub friendly_name: Option<String>,
     /// The carrier, as Synthflow writes it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub provider_name: Option<String>,
     /// The SIP domain for outbound calls (`termination_uri` on import).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub sip_term_uri: Option<String>,
+    /// Proxy for outbound calls and REGISTER (string or null).
+    #[serde(default, deserialize_with = "lenient")]
+    pub sip_outbound_proxy: Option<String>,
+    /// REGISTER user when it differs from the trunk user (string or null).
+    #[serde(default, deserialize_with = "lenient")]
+    pub sip_auth_username: Option<String>,
+    /// Whether Synthflow registers with the carrier.
+    #[serde(default, deserialize_with = "lenient")]
+    pub uac_enabled: Option<bool>,
+    /// Registration lifetime in seconds (int or null).
+    #[serde(default, deserialize_with = "lenient")]
+    pub uac_register_expires: Option<u32>,
     /// The owning workspace.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub workspace_id: Option<String>,
 }
 
@@ -240,31 +279,10 @@ pub struct VoicemailMessage {
     pub prompt: Option<String>,
 }
 
-/// `voicemail_message.mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VoicemailMode {
-    /// Say `exact_message`.
-    ExactMessage,
-    /// Generate the message from `prompt`.
-    Prompt,
-}
-
-/// Declares a string enum whose variants serialize as the given strings.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum $name {
-            $(
-                #[doc = concat!("`", $text, "`")]
-                #[serde(rename = $text)]
-                $variant,
-            )+
-        }
-    };
-}
-
+string_enum!(
+    /// `voicemail_message.mode`: say `exact_message`, or generate the message from `prompt`.
+    VoicemailMode { ExactMessage = "exact_message", Prompt = "prompt" }
+);
 string_enum!(
     /// `agent.greeting_message_mode`.
     GreetingMessageMode { Human = "human", AgentStatic = "agent_static", AgentDynamic = "agent_dynamic" }
@@ -716,6 +734,15 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// `Some` when the value has the expected type, `None` for anything else (`null`, another type).
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(T::deserialize(Value::deserialize(d)?).ok())
+}
+
 fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -794,6 +821,83 @@ mod tests {
         let wrapped: MaybeEnveloped<PhoneNumber> =
             serde_json::from_value(json!({"status": "ok", "response": {"slug": "1"}})).unwrap();
         assert_eq!(wrapped.into_inner().slug.as_deref(), Some("1"));
+    }
+
+    /// The reference's GET shape (§3.4), and the same with fields missing, `null` or of
+    /// another type: read without failing.
+    #[test]
+    fn number_answer_fields_are_read_leniently() {
+        let documented: PhoneNumber = serde_json::from_value(json!({
+            "slug": "14155550123", "address_requirement": "none",
+            "phone_number": "+14155550123", "friendly_name": "main line",
+            "is_sms_capable": false, "is_voice_capable": true, "iso_country": "US",
+            "locality": "", "sip_auth_username": "acme-register",
+            "sip_outbound_proxy": "sip:proxy.acme.example:5065", "assistants": ["m1"],
+            "sip_term_uri": "acme-trunk.pstn.twilio.com", "uac_enabled": true,
+            "uac_register_expires": 600, "sid": "", "provider_name": "twilio", "region": "",
+            "is_available": false, "agency_workspace_id": null, "workspace_id": "ws",
+            "created_at": {}, "updated_at": null
+        }))
+        .unwrap();
+        assert_eq!(
+            documented,
+            PhoneNumber {
+                slug: Some("14155550123".into()),
+                phone_number: Some("+14155550123".into()),
+                friendly_name: Some("main line".into()),
+                provider_name: Some("twilio".into()),
+                sip_term_uri: Some("acme-trunk.pstn.twilio.com".into()),
+                sip_outbound_proxy: Some("sip:proxy.acme.example:5065".into()),
+                sip_auth_username: Some("acme-register".into()),
+                uac_enabled: Some(true),
+                uac_register_expires: Some(600),
+                workspace_id: Some("ws".into()),
+            }
+        );
+        let odd: MaybeEnveloped<PhoneNumber> = serde_json::from_value(json!({
+            "slug": "14155550123", "friendly_name": 5, "sip_outbound_proxy": null,
+            "uac_enabled": "yes", "uac_register_expires": -1
+        }))
+        .unwrap();
+        assert_eq!(
+            odd.into_inner(),
+            PhoneNumber {
+                slug: Some("14155550123".into()),
+                ..PhoneNumber::default()
+            }
+        );
+    }
+
+    /// Enums of the event are written and read as their strings only: serde's derive would
+    /// also read `{"twilio": null}` as `twilio`.
+    #[test]
+    fn string_enums_are_read_from_their_strings_only() {
+        assert_eq!(
+            serde_json::from_value::<ProviderName>(json!("8x8")).unwrap(),
+            ProviderName::EightByEight
+        );
+        assert_eq!(
+            serde_json::to_value(ProviderName::RingCentral).unwrap(),
+            "ring_central"
+        );
+        assert_eq!(ProviderName::RingCentral.as_str(), "ring_central");
+        for bad in [
+            json!({"twilio": null}),
+            json!(["twilio"]),
+            json!("Twilio"),
+            json!(1),
+        ] {
+            assert!(
+                serde_json::from_value::<ProviderName>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<GreetingMessageMode>(json!({"human": null})).is_err());
+        assert!(serde_json::from_value::<VoicemailMode>(json!({"prompt": {}})).is_err());
+        assert_eq!(
+            serde_json::from_value::<VoicemailMode>(json!("exact_message")).unwrap(),
+            VoicemailMode::ExactMessage
+        );
     }
 
     #[test]
