@@ -52,7 +52,8 @@ $(VENV)/.installed: requirements-dev.txt
 ## signed with its token, and the webhook served by `cargo lambda watch` against it.
 run: venv
 	cargo build --quiet --bin redirect-call
-	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server.log 2>&1 & moto=$$!; \
+	python scripts/local_webhook.py ports-free $(WATCH_PORT) $(MOTO_PORT)
+	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server-$(MOTO_PORT).log 2>&1 & moto=$$!; \
 	trap 'kill $$moto 2>/dev/null' EXIT INT TERM; \
 	python scripts/local_webhook.py seed --endpoint http://127.0.0.1:$(MOTO_PORT) \
 	  --secret-id $(LOCAL_SECRET_ID) --token $(LOCAL_AUTH_TOKEN); \
@@ -77,6 +78,7 @@ run-unsigned: venv
 	@echo "    --data 'CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)&Direction=inbound'"
 	@echo "  curl -i '$(WEBHOOK)?CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)'"
 	@echo
+	python scripts/local_webhook.py ports-free $(WATCH_PORT)
 	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-provision: the fake Synthflow API, a local Secrets Manager (moto_server) seeded with
@@ -84,9 +86,10 @@ run-unsigned: venv
 .PHONY: run-provision
 run-provision: venv
 	cargo build --quiet --bin provision --bin fake-synthflow
-	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server.log 2>&1 & moto=$$!; \
+	python scripts/local_webhook.py ports-free $(WATCH_PORT) $(MOTO_PORT) $(FAKE_SYNTHFLOW_PORT)
+	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server-$(MOTO_PORT).log 2>&1 & moto=$$!; \
 	target/debug/fake-synthflow --port $(FAKE_SYNTHFLOW_PORT) --api-key $(LOCAL_SYNTHFLOW_API_KEY) \
-	  --workspace-id $(LOCAL_WORKSPACE_ID) > $(VENV)/fake-synthflow.log 2>&1 & fake=$$!; \
+	  --workspace-id $(LOCAL_WORKSPACE_ID) > $(VENV)/fake-synthflow-$(FAKE_SYNTHFLOW_PORT).log 2>&1 & fake=$$!; \
 	trap 'kill $$moto $$fake 2>/dev/null' EXIT INT TERM; \
 	python scripts/local_provision.py --endpoint http://127.0.0.1:$(MOTO_PORT) \
 	  --synthflow-secret-id $(LOCAL_SYNTHFLOW_SECRET_ID) --api-key $(LOCAL_SYNTHFLOW_API_KEY) \

@@ -4,11 +4,13 @@ and print example requests signed the way Twilio signs them.
 
     python scripts/local_webhook.py seed     --endpoint http://127.0.0.1:5055 --secret-id ID --token TOKEN
     python scripts/local_webhook.py examples --url http://localhost:9000/lambda-url/redirect-call/redirect_call --token TOKEN
+    python scripts/local_webhook.py ports-free 9000 5055   # fails when one is already taken
 """
 
 import argparse
 import json
 import shlex
+import socket
 import sys
 import time
 from urllib.parse import urlencode
@@ -61,6 +63,25 @@ def examples(args):
     print(f"  curl -i -X POST {q(args.url)} -H 'Content-Type: application/x-www-form-urlencoded' --data {q(body)}")
 
 
+def ports_free(args):
+    """Fails, naming them, when loopback ports are already taken (another `make run`)."""
+    taken = []
+    for port in args.ports:
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((host, port))
+                except OSError as e:
+                    if e.errno != 99:  # EADDRNOTAVAIL: no IPv6 on this machine
+                        taken.append(port)
+                        break
+    if taken:
+        print(f"port {', '.join(map(str, sorted(set(taken))))} already in use (another run?); "
+              "pick others, e.g. WATCH_PORT=9123 MOTO_PORT=5066", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,8 +92,10 @@ def main():
     p = sub.add_parser("examples")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
+    p = sub.add_parser("ports-free")
+    p.add_argument("ports", type=int, nargs="+")
     args = parser.parse_args()
-    {"seed": seed, "examples": examples}[args.command](args)
+    return {"seed": seed, "examples": examples, "ports-free": ports_free}[args.command](args)
 
 
 if __name__ == "__main__":
