@@ -215,6 +215,26 @@ pub fn run_to_exit(bin: &str, vars: &[(&str, String)]) -> (bool, Vec<String>) {
     (output.status.success(), lines)
 }
 
+/// Runs `bin` as [`run_to_exit`] does, for a cold start that must fail: the binary must exit
+/// unsuccessfully after exactly one log line, a JSON line at level `ERROR`. Returns its message.
+///
+/// # Panics
+/// When the binary succeeds, or logs anything else.
+pub fn failed_cold_start(bin: &str, vars: &[(&str, String)]) -> String {
+    let (success, lines) = run_to_exit(bin, vars);
+    assert!(!success, "the cold start must fail: {lines:#?}");
+    let [line] = lines.as_slice() else {
+        panic!("one log line expected: {lines:#?}");
+    };
+    let line: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(line["level"], "ERROR", "{line}");
+    line["fields"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A function binary running against an [`Emulator`], its output collected as it comes (a
 /// full pipe would block the function).
 pub struct Function {
