@@ -14,6 +14,13 @@ import time
 import boto3
 
 
+def local_client(endpoint):
+    """A Secrets Manager client for the moto_server at `endpoint`."""
+    return boto3.client(
+        "secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test")
+
+
 def wait_until_up(client):
     """moto_server takes a moment to start listening."""
     give_up_at = time.monotonic() + 30
@@ -44,9 +51,7 @@ def main():
     parser.add_argument("--workspace-id", required=True)
     parser.add_argument("--trunk-secret-id", required=True)
     args = parser.parse_args()
-    client = boto3.client(
-        "secretsmanager", endpoint_url=args.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test")
+    client = local_client(args.endpoint)
     wait_until_up(client)
     store(client, args.synthflow_secret_id,
           {"api_key": args.api_key, "workspace_id": args.workspace_id})

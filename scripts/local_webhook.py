@@ -8,14 +8,12 @@ and print example requests signed the way Twilio signs them.
 """
 
 import argparse
-import json
 import shlex
 import socket
 import sys
-import time
 from urllib.parse import urlencode
 
-import boto3
+from local_provision import local_client, store, wait_until_up
 from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC00000000000000000000000000000000"
@@ -24,22 +22,9 @@ NUMBER = "+14155550123"
 
 
 def seed(args):
-    client = boto3.client(
-        "secretsmanager", endpoint_url=args.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test")
-    secret = json.dumps({"account_sid": ACCOUNT_SID, "auth_token": args.token})
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.create_secret(Name=args.secret_id, SecretString=secret)
-            return
-        except client.exceptions.ResourceExistsException:
-            client.put_secret_value(SecretId=args.secret_id, SecretString=secret)
-            return
-        except Exception:  # moto_server still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    client = local_client(args.endpoint)
+    wait_until_up(client)
+    store(client, args.secret_id, {"account_sid": ACCOUNT_SID, "auth_token": args.token})
 
 
 def examples(args):

@@ -130,7 +130,9 @@ impl RedirectCallConfig {
                 ));
             }
         };
-        let twilio_secret_id = var(TWILIO_SECRET_ID).map(check_secret_id).transpose()?;
+        let twilio_secret_id = var(TWILIO_SECRET_ID)
+            .map(|v| check_secret_id(TWILIO_SECRET_ID, v))
+            .transpose()?;
         if signature_validation && twilio_secret_id.is_none() {
             return Err(Error::config(
                 TWILIO_SECRET_ID,
@@ -283,13 +285,9 @@ fn check_action(v: String) -> Result<String, Error> {
     }
 }
 
-/// A secret name (letters, digits, `/_+=.@-`) or an ARN.
-/// Source: <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html>.
-pub(crate) fn check_secret_id_for(variable: &'static str, v: String) -> Result<String, Error> {
-    let ok = (1..=2048).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
-    if ok {
+/// A secret name or ARN ([`crate::secrets::is_secret_id`]) in `variable`.
+fn check_secret_id(variable: &'static str, v: String) -> Result<String, Error> {
+    if crate::secrets::is_secret_id(&v) {
         Ok(v)
     } else {
         Err(Error::config(
@@ -297,10 +295,6 @@ pub(crate) fn check_secret_id_for(variable: &'static str, v: String) -> Result<S
             "expected a secret name (letters, digits, /_+=.@-) or ARN",
         ))
     }
-}
-
-fn check_secret_id(v: String) -> Result<String, Error> {
-    check_secret_id_for(TWILIO_SECRET_ID, v)
 }
 
 fn check_public_base_url(v: String) -> Result<String, Error> {
@@ -399,6 +393,7 @@ impl ProvisionConfig {
             SYNTHFLOW_SECRET_ID,
             "required: the id of the secret holding Synthflow's api_key and workspace_id",
         ))?;
+        let secret_id = check_secret_id(SYNTHFLOW_SECRET_ID, secret_id)?;
         let api_base = parse_api_base(
             var(SYNTHFLOW_API_BASE)
                 .as_deref()
@@ -506,6 +501,12 @@ mod provision_tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("SYNTHFLOW_SECRET_ID: ")
+        );
+        assert!(
+            config(&[(SYNTHFLOW_SECRET_ID, "synthflow secret")])
+                .unwrap_err()
+                .to_string()
+                .starts_with("SYNTHFLOW_SECRET_ID: expected a secret name")
         );
         for (var, value) in [
             (SYNTHFLOW_API_BASE, "http://api.synthflow.ai/v2"),

@@ -28,6 +28,17 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// stream of badly signed requests cannot turn into a stream of `GetSecretValue` calls.
 pub const MIN_EARLY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Whether `id` can name a secret: a name (1 to 2048 letters, digits and `/_+=.@-`) or an ARN
+/// (which adds `:`). Checked before any call, so that a typo is named where it was made.
+/// Source: <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html>,
+/// <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html>.
+pub fn is_secret_id(id: &str) -> bool {
+    (1..=2048).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b))
+}
+
 /// Longest a `GetSecretValue` call may take, retries included.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(4);
 

@@ -511,10 +511,7 @@ fn parse_number(i: usize, raw: RawNumber) -> Result<NumberSpec, ProvisionError> 
         return Err(invalid(at("termination_uri"), "holds spaces"));
     }
     if let Some(id) = &raw.trunk_credentials_secret_id
-        && (id.len() > 2048
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b)))
+        && !shared::secrets::is_secret_id(id)
     {
         return Err(invalid(
             at("trunk_credentials_secret_id"),

@@ -6,7 +6,6 @@
 //! for any request: events are screened for what `lambda_http`'s conversion would panic on
 //! before they are converted.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -500,10 +499,8 @@ fn finish(result: Result<Dialed, Rejection>) -> Response<Body> {
                     "redirect_call"
                 );
             } else {
-                let dropped = dialed.dropped.iter().fold(String::new(), |mut s, name| {
-                    let _ = write!(s, "{}{name}", if s.is_empty() { "" } else { "," });
-                    s
-                });
+                let dropped: Vec<&str> = dialed.dropped.iter().map(HeaderName::as_str).collect();
+                let dropped = dropped.join(",");
                 tracing::warn!(
                     call_sid = %dialed.call_sid,
                     direction = %dialed.direction,
