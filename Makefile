@@ -29,7 +29,7 @@ LOCAL_SYNTHFLOW_SECRET_ID := synthflow-sip-bridge/local/synthflow
 # Named by events/provision.json.
 LOCAL_TRUNK_SECRET_ID := synthflow-sip-bridge/local/trunk
 
-.PHONY: help run run-unsigned test bench cases venv clean
+.PHONY: help run run-unsigned test bench cases venv rust-target clean
 
 help:
 	@echo "make run           serve the webhook locally (cargo lambda watch, port $(WATCH_PORT)),"
@@ -47,6 +47,11 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+## rust-target: the arm64 standard library for the pinned toolchain, which `sam build` and
+## `make bench` cross-compile with. Installed once here, before the builds that run in parallel.
+rust-target:
+	python3 scripts/rust_target.py --target aarch64-unknown-linux-gnu
 
 ## run: a local Secrets Manager (moto_server) seeded with a Twilio secret, example requests
 ## signed with its token, and the webhook served by `cargo lambda watch` against it.
@@ -106,7 +111,7 @@ run-provision: venv
 	cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## test: every test, as CI runs it: fast checks first, the arm64 build last.
-test: venv
+test: venv rust-target
 	python -m py_compile scripts/*.py
 	python scripts/redirect_call_cases.py --check
 	actionlint -shellcheck shellcheck
@@ -125,7 +130,7 @@ BENCH_COLD_RUNS ?= 40
 BENCH_INVOCATIONS ?= 1000
 BENCH_LAMBDA_DIR := target/lambda-bench
 BENCH_BINS := --bin redirect-call --bin provision --bin bench-baseline
-bench: venv
+bench: venv rust-target
 	cargo build --release --locked $(BENCH_BINS) --bin bench
 	rm -rf $(BENCH_LAMBDA_DIR) target/criterion/warm
 	cargo lambda build --release --arm64 --locked $(BENCH_BINS) --lambda-dir $(BENCH_LAMBDA_DIR)
