@@ -96,7 +96,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn config(variable: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
+    /// [`Error::Config`] for `variable`.
+    pub fn config(variable: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
         Error::Config {
             variable,
             reason: reason.into(),

@@ -5,16 +5,19 @@
 //! - [`sip`]: the SIP URI dialed at Synthflow, with Twilio's limits on headers and length.
 //! - [`twiml`]: a TwiML writer whose output matches Twilio's helper libraries byte for byte.
 //! - [`secrets`]: credentials from AWS Secrets Manager, cached and refreshed lazily.
-//! - [`config`]: environment variables → typed configuration, validated at cold start.
+//! - [`env`]: reading environment variables, and the checks every function's configuration
+//!   shares (SIP endpoint, URL, printable text, secret id).
+//! - [`strict_json`]: JSON read with repeated keys refused and errors that never quote values.
 //! - [`synthflow`]: Synthflow's Platform API types and HTTP client, for provisioning.
 //!
 //! Every fallible function returns [`Error`], the crate's one error type.
 
-pub mod config;
+pub mod env;
 mod error;
 pub mod phone;
 pub mod secrets;
 pub mod sip;
+pub mod strict_json;
 pub mod synthflow;
 pub mod twilio;
 pub mod twiml;

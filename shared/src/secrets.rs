@@ -1,26 +1,29 @@
 //! Credentials from AWS Secrets Manager: fetched once at cold start, cached, refreshed lazily.
 //!
 //! Functions receive secret **ids** (name or ARN) through environment variables, never values.
-//! Each secret's `SecretString` is a JSON object; its keys are described by the payload types
-//! below ([`TwilioSecret`], [`SynthflowSecret`], [`TrunkCredentials`]). Values are held as
-//! [`SecretString`], whose `Debug` prints `[REDACTED]`; error messages name the secret id and
-//! the key, never a value.
+//! Each secret's `SecretString` is a JSON object, read strictly ([`crate::strict_json`]: a key
+//! given twice is refused) into a [`SecretPayload`] type of the function that uses it. Payloads
+//! hold their values as `secrecy::SecretString`, whose `Debug` prints `[REDACTED]`; error
+//! messages name the secret id and the key, never a value.
+//!
+//! Handlers see a secret through [`SecretSource`]: [`CachedSecret`] in the functions,
+//! [`FixedSecret`] where a test needs no Secrets Manager.
 //!
 //! Source: <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html>.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::error::SdkError;
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::Error;
+use crate::strict_json::{self, JsonError, JsonErrorKind};
 
 /// How long a fetched value is served before the next use refreshes it, by default.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -106,10 +109,21 @@ impl SecretStore {
         let text = output.secret_string().ok_or_else(|| {
             fail("holds no SecretString (binary secrets are not supported)".into())
         })?;
-        let value: T = serde_json::from_str(text).map_err(|e| fail(describe_json_error(&e)))?;
-        value.validate().map_err(|reason| fail(reason.into()))?;
-        Ok(value)
+        parse_payload(text).map_err(fail)
     }
+}
+
+/// A secret's `SecretString` read strictly into `T` and validated, as [`SecretStore::fetch`]
+/// reads it.
+///
+/// # Errors
+/// What is wrong, naming the key and never quoting a value: `missing key auth_token`,
+/// `unknown key authToken`, `key password is given twice`, a wrong type, text that is not a
+/// JSON object, or `T`'s own [`SecretPayload::validate`] reason.
+pub fn parse_payload<T: SecretPayload>(text: &str) -> Result<T, Cow<'static, str>> {
+    let value: T = strict_json::from_str(text).map_err(|e| describe_json_error(&e))?;
+    value.validate()?;
+    Ok(value)
 }
 
 /// One line for a failed call: the service's error code and message when it answered
@@ -152,40 +166,21 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or_default()
 }
 
-/// What is wrong with a secret's JSON, without quoting any value from it.
-fn describe_json_error(e: &serde_json::Error) -> Cow<'static, str> {
-    let message = e.to_string();
-    if let Some(field) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        return format!("missing key {field}").into();
-    }
-    if let Some(field) = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        return format!("unknown key {field}").into();
-    }
-    if let Some(field) = message
-        .strip_prefix("duplicate field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        return format!("key {field} is given twice").into();
-    }
-    match e.classify() {
-        serde_json::error::Category::Data => format!(
-            "a key has a value of the wrong type (line {}, column {}); values must be strings",
-            e.line(),
-            e.column()
-        )
-        .into(),
-        _ => format!(
-            "SecretString is not a JSON object (line {}, column {})",
-            e.line(),
-            e.column()
-        )
-        .into(),
+/// What is wrong with a secret's JSON, naming the key, never quoting a value.
+fn describe_json_error(e: &JsonError) -> Cow<'static, str> {
+    let key = &e.path;
+    match &e.kind {
+        JsonErrorKind::MissingKey => format!("missing key {key}").into(),
+        JsonErrorKind::UnknownKey => format!("unknown key {key}").into(),
+        JsonErrorKind::RepeatedKey => format!("key {key} is given twice").into(),
+        JsonErrorKind::Invalid(_) if key.is_empty() => "SecretString is not a JSON object".into(),
+        JsonErrorKind::Invalid(reason) => {
+            format!("key {key} has a value of the wrong type ({reason}); values must be strings")
+                .into()
+        }
+        JsonErrorKind::NotJson(reason) => {
+            format!("SecretString is not a JSON object ({reason})").into()
+        }
     }
 }
 
@@ -288,249 +283,49 @@ impl<T: SecretPayload> CachedSecret<T> {
     }
 }
 
-/// The Twilio account's credentials: `{"account_sid", "auth_token", "previous_auth_token"?,
-/// "sip_username"?, "sip_password"?}`.
-///
-/// - `auth_token` signs Twilio's webhook requests; `previous_auth_token`, while present, is
-///   accepted too (rotation: Twilio signs with the primary token only once the secondary is
-///   promoted). Source: <https://www.twilio.com/docs/usage/webhooks/webhooks-security>.
-/// - `sip_username`/`sip_password` (both or neither): digest credentials written as
-///   `<Sip username=… password=…>` when the SIP endpoint challenges Twilio.
-///   Source: <https://www.twilio.com/docs/voice/twiml/sip#attributes>.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TwilioSecret {
-    /// `AC` and 32 hex digits.
-    pub account_sid: String,
-    /// The primary auth token.
-    pub auth_token: SecretString,
-    /// The token before the last rotation, accepted while present.
-    #[serde(default)]
-    pub previous_auth_token: Option<SecretString>,
-    /// SIP digest user name.
-    #[serde(default)]
-    pub sip_username: Option<String>,
-    /// SIP digest password.
-    #[serde(default)]
-    pub sip_password: Option<SecretString>,
+/// A secret as a handler uses it: the value to use now, and a fresher one on demand (after a
+/// credential was refused, say). Implemented by [`CachedSecret`] and [`FixedSecret`].
+pub trait SecretSource<T>: Send + Sync {
+    /// The value to use now. Never fails (see [`CachedSecret::current`]).
+    fn current(&self) -> impl Future<Output = Arc<T>> + Send;
+
+    /// A value fetched again now, if a fetch was allowed and succeeded (see
+    /// [`CachedSecret::refresh_early`]); `None` otherwise.
+    fn refresh_early(&self) -> impl Future<Output = Option<Arc<T>>> + Send;
 }
 
-impl fmt::Debug for TwilioSecret {
+impl<T: SecretPayload> SecretSource<T> for CachedSecret<T> {
+    async fn current(&self) -> Arc<T> {
+        CachedSecret::current(self).await
+    }
+
+    async fn refresh_early(&self) -> Option<Arc<T>> {
+        CachedSecret::refresh_early(self).await
+    }
+}
+
+/// A value that never changes and is never fetched: for tests of handlers.
+pub struct FixedSecret<T>(Arc<T>);
+
+impl<T> FixedSecret<T> {
+    /// Serves `value`.
+    pub fn new(value: T) -> Self {
+        FixedSecret(Arc::new(value))
+    }
+}
+
+impl<T> fmt::Debug for FixedSecret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TwilioSecret")
-            .field("account_sid", &self.account_sid)
-            .field("sip_username", &self.sip_username)
-            .finish_non_exhaustive()
+        f.debug_struct("FixedSecret").finish_non_exhaustive()
     }
 }
 
-impl TwilioSecret {
-    /// The tokens a signature may have been made with: the current one first.
-    pub fn auth_tokens(&self) -> impl Iterator<Item = &SecretString> {
-        std::iter::once(&self.auth_token).chain(self.previous_auth_token.as_ref())
-    }
-}
-
-impl SecretPayload for TwilioSecret {
-    fn validate(&self) -> Result<(), String> {
-        let sid_ok = self.account_sid.len() == 34
-            && self.account_sid.starts_with("AC")
-            && self.account_sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
-        if !sid_ok {
-            return Err("account_sid is not a Twilio account SID (AC and 32 hex digits)".into());
-        }
-        if self.auth_token.expose_secret().is_empty() {
-            return Err("auth_token is empty".into());
-        }
-        if self
-            .previous_auth_token
-            .as_ref()
-            .is_some_and(|t| t.expose_secret().is_empty())
-        {
-            return Err("previous_auth_token is empty (remove the key instead)".into());
-        }
-        match (&self.sip_username, &self.sip_password) {
-            (None, None) => Ok(()),
-            (Some(user), Some(password)) => {
-                let printable = |s: &str| !s.is_empty() && !s.chars().any(char::is_control);
-                if !printable(user) {
-                    Err("sip_username is empty or holds control characters".into())
-                } else if !printable(password.expose_secret()) {
-                    Err("sip_password is empty or holds control characters".into())
-                } else {
-                    Ok(())
-                }
-            }
-            (Some(_), None) => Err("missing key sip_password (sip_username is set)".into()),
-            (None, Some(_)) => Err("missing key sip_username (sip_password is set)".into()),
-        }
-    }
-}
-
-/// Synthflow API credentials: `{"api_key", "workspace_id"}`.
-/// Source: <https://docs.synthflow.ai/authentication>.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SynthflowSecret {
-    /// Sent as `Authorization: Bearer <api_key>`.
-    pub api_key: SecretString,
-    /// The workspace numbers and agents belong to.
-    pub workspace_id: String,
-}
-
-impl fmt::Debug for SynthflowSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SynthflowSecret")
-            .field("workspace_id", &self.workspace_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SecretPayload for SynthflowSecret {
-    fn validate(&self) -> Result<(), String> {
-        let key = self.api_key.expose_secret();
-        if key.trim().is_empty() {
-            return Err("api_key is empty".into());
-        }
-        // It travels in an HTTP header: visible ASCII only.
-        if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("api_key holds spaces, line breaks or non-ASCII characters".into());
-        }
-        if self.workspace_id.trim().is_empty() {
-            return Err("workspace_id is empty".into());
-        }
-        Ok(())
-    }
-}
-
-/// SIP trunk credentials for a number Synthflow registers with (`trunk_username`/`trunk_pwd` of
-/// `POST /v2/custom-numbers`): `{"username", "password"}`.
-/// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrunkCredentials {
-    /// `trunk_username`.
-    pub username: String,
-    /// `trunk_pwd`.
-    pub password: SecretString,
-}
-
-impl fmt::Debug for TrunkCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TrunkCredentials")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SecretPayload for TrunkCredentials {
-    fn validate(&self) -> Result<(), String> {
-        if self.username.is_empty() {
-            return Err("username is empty".into());
-        }
-        if self.password.expose_secret().is_empty() {
-            return Err("password is empty".into());
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse<T: SecretPayload>(json: &str) -> Result<T, String> {
-        let value: T =
-            serde_json::from_str(json).map_err(|e| describe_json_error(&e).into_owned())?;
-        value.validate()?;
-        Ok(value)
+impl<T: Send + Sync> SecretSource<T> for FixedSecret<T> {
+    async fn current(&self) -> Arc<T> {
+        Arc::clone(&self.0)
     }
 
-    const SID: &str = "AC0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
-    #[test]
-    fn twilio_secret_keys() {
-        let s: TwilioSecret = parse(&format!(
-            r#"{{"account_sid":"{SID}","auth_token":"tok1","previous_auth_token":"tok0"}}"#
-        ))
-        .unwrap();
-        let tokens: Vec<_> = s
-            .auth_tokens()
-            .map(|t| t.expose_secret().to_owned())
-            .collect();
-        assert_eq!(tokens, ["tok1", "tok0"]);
-        assert!(!format!("{s:?}").contains("tok"));
-    }
-
-    #[test]
-    fn errors_name_the_key_not_the_value() {
-        for (json, expected) in [
-            (
-                format!(r#"{{"account_sid":"{SID}"}}"#),
-                "missing key auth_token",
-            ),
-            (
-                r#"{"auth_token":"hunter2"}"#.to_owned(),
-                "missing key account_sid",
-            ),
-            (
-                format!(r#"{{"account_sid":"{SID}","auth_token":12345}}"#),
-                "wrong type",
-            ),
-            ("not json hunter2".to_owned(), "not a JSON object"),
-            (
-                format!(r#"{{"account_sid":"{SID}","auth_token":""}}"#),
-                "auth_token is empty",
-            ),
-            (
-                r#"{"account_sid":"AC1","auth_token":"hunter2"}"#.to_owned(),
-                "account_sid",
-            ),
-            (
-                format!(r#"{{"account_sid":"{SID}","auth_token":"t","sip_username":"u"}}"#),
-                "missing key sip_password",
-            ),
-            (
-                format!(
-                    r#"{{"account_sid":"{SID}","auth_token":"t","sip_username":"u","sip_password":"a\nb"}}"#
-                ),
-                "sip_password",
-            ),
-            (
-                format!(r#"{{"account_sid":"{SID}","auth_token":"t","authToken":"x"}}"#),
-                "authToken",
-            ),
-        ] {
-            let err = parse::<TwilioSecret>(&json).unwrap_err();
-            assert!(err.contains(expected), "{json}: {err}");
-            assert!(!err.contains("hunter2") && !err.contains("12345"), "{err}");
-        }
-    }
-
-    #[test]
-    fn synthflow_and_trunk_secrets() {
-        let s: SynthflowSecret = parse(r#"{"api_key":"sk-live-1","workspace_id":"ws1"}"#).unwrap();
-        assert_eq!(s.workspace_id, "ws1");
-        assert!(!format!("{s:?}").contains("sk-live"));
-        assert!(parse::<SynthflowSecret>(r#"{"api_key":" ","workspace_id":"ws1"}"#).is_err());
-        let err = parse::<SynthflowSecret>(r#"{"api_key":"sk-1\r\nX: y","workspace_id":"ws1"}"#)
-            .unwrap_err();
-        assert!(
-            err.starts_with("api_key holds") && !err.contains("sk-1"),
-            "{err}"
-        );
-        let err = parse::<SynthflowSecret>(r#"{"api_key":"k","workspace_id":"w","workspace":"x"}"#)
-            .unwrap_err();
-        assert_eq!(err, "unknown key workspace");
-        let err = parse::<TrunkCredentials>(r#"{"username":"u","password":"p","password":"q"}"#)
-            .unwrap_err();
-        assert_eq!(err, "key password is given twice");
-        let t: TrunkCredentials = parse(r#"{"username":"u","password":"p4ss"}"#).unwrap();
-        assert!(!format!("{t:?}").contains("p4ss"));
-        assert!(
-            parse::<TrunkCredentials>(r#"{"username":"u"}"#)
-                .unwrap_err()
-                .contains("missing key password")
-        );
+    async fn refresh_early(&self) -> Option<Arc<T>> {
+        None
     }
 }

@@ -36,7 +36,7 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use shared::phone::E164;
-use shared::secrets::{SecretStore, TrunkCredentials};
+use shared::secrets::SecretStore;
 use shared::sip::SipEndpoint;
 use shared::synthflow::{
     AgentSettings, Assistant, AssistantFields, AssistantType, CREATE_ONLY_AGENT_FIELDS, Client,
@@ -44,6 +44,11 @@ use shared::synthflow::{
     VOICE_ENGINE_VERSION,
 };
 use tokio::sync::OnceCell;
+
+use crate::secrets::TrunkCredentials;
+
+pub mod config;
+pub mod secrets;
 
 /// Numbers are not started in the last part of an invocation — this long, or a quarter of the
 /// time the invocation started with if that is less — so that the answer can still say what

@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use provision::config::ProvisionConfig;
+use provision::secrets::SynthflowSecret;
 use provision::{Provisioner, deadline_of};
 use serde_json::value::RawValue;
-use shared::config::ProvisionConfig;
-use shared::secrets::{SecretStore, SynthflowSecret};
+use shared::secrets::SecretStore;
 use shared::synthflow::{Client, ClientOptions};
 
 #[tokio::main]

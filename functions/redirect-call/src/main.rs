@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use redirect_call::config::RedirectCallConfig;
 use redirect_call::{State, handle_event};
-use shared::config::RedirectCallConfig;
 use shared::secrets::{CachedSecret, DEFAULT_TTL, SecretStore};
 
 #[tokio::main]

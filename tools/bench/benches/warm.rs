@@ -15,12 +15,13 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::Request;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request, Response};
 use moto_harness::MotoServer;
+use redirect_call::config::{self, RedirectCallConfig};
+use redirect_call::response::into_apigw_response;
 use redirect_call::{State, handle_event};
-use shared::config::{self, RedirectCallConfig};
 use shared::secrets::{CachedSecret, DEFAULT_TTL, SecretStore};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -44,19 +45,8 @@ async fn redirect_call(state: &State, json: &str) -> Vec<u8> {
 async fn baseline(json: &str) -> Vec<u8> {
     let event: ApiGatewayV2httpRequest = serde_json::from_str(json).expect("an HTTP API event");
     let request: Request = LambdaRequest::ApiGatewayV2(event).into();
-    let response = into_apigw(bench_baseline::handle(request));
+    let response = into_apigw_response(bench_baseline::handle(request));
     serde_json::to_vec(&response).expect("serialisable")
-}
-
-/// `lambda_http`'s conversion of an `http::Response` for an HTTP API (payload 2.0).
-fn into_apigw(response: Response<Body>) -> ApiGatewayV2httpResponse {
-    let (parts, body) = response.into_parts();
-    let mut out = ApiGatewayV2httpResponse::default();
-    out.status_code = i64::from(parts.status.as_u16());
-    out.is_base64_encoded = matches!(body, Body::Binary(_));
-    out.headers = parts.headers;
-    out.body = Some(body);
-    out
 }
 
 fn warm(c: &mut Criterion) {

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use fake_synthflow::{FakeSynthflow, Fault, FaultRule, Route};
 use lambda_emulator::{Emulator, Outcome};
 use moto_harness::MotoServer;
+use provision::config::DEFAULT_CONCURRENCY;
 use serde_json::{Value, json};
-use shared::config::DEFAULT_CONCURRENCY;
 
 /// The secret id `redirect-call` reads in the signed configuration.
 const SECRET_ID: &str = "bench/twilio";

@@ -1,0 +1,30 @@
+//! Twilio voice webhook → TwiML that dials Synthflow over SIP.
+//!
+//! `GET` and `POST /redirect_call` answer `200 text/xml` with
+//! `<Response><Dial><Sip>sip:+E164@endpoint?X-EI={CallSid}</Sip></Dial></Response>`; every
+//! failure is a `4xx text/plain` line naming what was wrong. Nothing here panics or answers 5xx
+//! for any request: events are checked for what `lambda_http`'s conversion would panic on
+//! before they are converted.
+//!
+//! - [`handler`]: the entry point, [`handle_event`], and the [`State`] it borrows;
+//! - [`raw_event`]: checks of the raw event before conversion;
+//! - [`request_target`]: the route and the public URL a request was sent to;
+//! - [`webhook_form`]: the webhook's parameters from the query or the form body;
+//! - [`signature_check`]: `X-Twilio-Signature` against the Twilio secret;
+//! - [`dial`]: the number, SIP headers and TwiML for one call;
+//! - [`response`], [`request_log`]: the answer and the request's log line;
+//! - [`config`], [`twilio_secret`]: the environment and the secret, read at cold start.
+
+pub mod config;
+pub mod dial;
+pub mod handler;
+pub mod raw_event;
+pub mod rejection;
+pub mod request_log;
+pub mod request_target;
+pub mod response;
+pub mod signature_check;
+pub mod twilio_secret;
+pub mod webhook_form;
+
+pub use handler::{State, handle, handle_event};

@@ -1,0 +1,7 @@
+//! The webhook's tests through its public entry points, on the committed events.
+
+mod committed_events;
+mod logs;
+mod properties;
+mod secrets_moto;
+mod support;
