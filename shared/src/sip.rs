@@ -235,12 +235,26 @@ impl SipUri {
         required: &[Header],
         optional: &[Header],
     ) -> Result<SipUri, Error> {
-        let mut uri = format!(
+        let address = format!(
             "sip:{}@{}{}",
             user.as_str(),
             endpoint,
             transport.uri_param()
         );
+        SipUri::with_headers(address, required, optional)
+    }
+
+    /// `address` (a SIP URI without headers) followed by `?` and the headers, under the same
+    /// rules as [`SipUri::build`]: every `required` header, then each `optional` one that fits.
+    ///
+    /// # Errors
+    /// [`Error::SipUriTooLong`] when the address and the required headers alone break a limit.
+    pub fn with_headers(
+        address: String,
+        required: &[Header],
+        optional: &[Header],
+    ) -> Result<SipUri, Error> {
+        let mut uri = address;
         let headers_start = uri.len() + 1;
         for header in required {
             push_header(&mut uri, header);

@@ -1,12 +1,14 @@
-//! TwiML for `<Response><Dial><Sip>…</Sip></Dial></Response>`, written the way Twilio's
-//! helper libraries write it.
+//! TwiML answers — `<Dial>` with a `<Sip>` or `<Number>`, `<Say>`, `<Redirect>`, `<Hangup>` —
+//! written the way Twilio's helper libraries write them.
 //!
-//! The output matches twilio-python's `VoiceResponse().dial(**attrs).sip(uri, **attrs)` byte for
-//! byte: the XML declaration `<?xml version="1.0" encoding="UTF-8"?>` directly followed by the
-//! root, no whitespace, attributes sorted by name, booleans as `true`/`false`, text escaping
-//! `& < >`, attribute escaping `& < > "`.
+//! The output matches twilio-python's `VoiceResponse` byte for byte: the XML declaration
+//! `<?xml version="1.0" encoding="UTF-8"?>` directly followed by the root, no whitespace,
+//! attributes sorted by name, booleans as `true`/`false`, text escaping `& < >`, attribute
+//! escaping `& < > "`, an element without content as `<Hangup />`.
 //! Sources: <https://www.twilio.com/docs/voice/twiml/dial>,
-//! <https://www.twilio.com/docs/voice/twiml/sip>, twilio-python `twilio/twiml/__init__.py`.
+//! <https://www.twilio.com/docs/voice/twiml/sip>, <https://www.twilio.com/docs/voice/twiml/number>,
+//! <https://www.twilio.com/docs/voice/twiml/say>, <https://www.twilio.com/docs/voice/twiml/redirect>,
+//! <https://www.twilio.com/docs/voice/twiml/hangup>, twilio-python `twilio/twiml/__init__.py`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -75,6 +77,12 @@ pub struct DialAttributes {
     /// `action`: URL Twilio requests when the dialed leg ends (absolute, or relative to the
     /// webhook URL).
     pub action: Option<String>,
+    /// `referUrl`: URL Twilio requests when the dialed SIP endpoint sends a REFER (a transfer);
+    /// without it Twilio refuses the REFER (error 13802).
+    /// Source: <https://www.twilio.com/docs/voice/api/refer-to-twilio>.
+    pub refer_url: Option<String>,
+    /// `referMethod`: `GET` or `POST` for `referUrl` (Twilio's default `POST`).
+    pub refer_method: Option<&'static str>,
     /// `answerOnBridge`: keep the caller hearing ringback until the agent answers.
     pub answer_on_bridge: Option<bool>,
     /// `callerId`: the caller id presented on the SIP leg (letters, digits, `+ - _ .`).
@@ -101,6 +109,12 @@ impl DialAttributes {
         }
         if let Some(v) = self.record {
             attrs.push(("record", v.as_str().into()));
+        }
+        if let Some(v) = self.refer_method {
+            attrs.push(("referMethod", v.into()));
+        }
+        if let Some(v) = &self.refer_url {
+            attrs.push(("referUrl", v.into()));
         }
         if let Some(v) = self.time_limit {
             attrs.push(("timeLimit", v.to_string().into()));
@@ -145,20 +159,106 @@ impl SipAttributes<'_> {
     }
 }
 
+/// `<Say>` attributes: the voice and language Twilio speaks with; `None` leaves Twilio's
+/// default. Source: <https://www.twilio.com/docs/voice/twiml/say>.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SayAttributes {
+    /// `voice`, e.g. `Polly.Joanna` or `alice`.
+    pub voice: Option<String>,
+    /// `language`, e.g. `en-US`.
+    pub language: Option<String>,
+}
+
+impl SayAttributes {
+    fn attributes(&self) -> Vec<(&'static str, Cow<'_, str>)> {
+        let mut attrs = Vec::new();
+        if let Some(v) = &self.language {
+            attrs.push(("language", v.into()));
+        }
+        if let Some(v) = &self.voice {
+            attrs.push(("voice", v.into()));
+        }
+        attrs
+    }
+}
+
+/// A TwiML `<Response>` written verb by verb, e.g.
+/// `Response::new().say(&attrs, "Sorry.").hangup().finish()`.
+#[derive(Debug)]
+pub struct Response {
+    out: String,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Response::new()
+    }
+}
+
+impl Response {
+    /// The declaration and `<Response>`.
+    pub fn new() -> Response {
+        let mut out = String::with_capacity(256);
+        out.push_str(DECLARATION);
+        out.push_str("<Response>");
+        Response { out }
+    }
+
+    /// `<Dial …><Sip …>{uri}</Sip></Dial>`: `uri` is written as element text (so `&` between
+    /// headers becomes `&amp;`).
+    pub fn dial_sip(mut self, dial: &DialAttributes, sip: &SipAttributes<'_>, uri: &str) -> Self {
+        open_tag(&mut self.out, "Dial", dial.attributes());
+        open_tag(&mut self.out, "Sip", sip.attributes());
+        self.out.push_str(&partial_escape(uri));
+        self.out.push_str("</Sip></Dial>");
+        self
+    }
+
+    /// `<Dial …><Number>{number}</Number></Dial>`.
+    pub fn dial_number(mut self, dial: &DialAttributes, number: &str) -> Self {
+        open_tag(&mut self.out, "Dial", dial.attributes());
+        self.out.push_str("<Number>");
+        self.out.push_str(&partial_escape(number));
+        self.out.push_str("</Number></Dial>");
+        self
+    }
+
+    /// `<Say …>{text}</Say>`.
+    pub fn say(mut self, say: &SayAttributes, text: &str) -> Self {
+        open_tag(&mut self.out, "Say", say.attributes());
+        self.out.push_str(&partial_escape(text));
+        self.out.push_str("</Say>");
+        self
+    }
+
+    /// `<Redirect>{url}</Redirect>` (Twilio requests `url` with `POST`, its default).
+    pub fn redirect(mut self, url: &str) -> Self {
+        self.out.push_str("<Redirect>");
+        self.out.push_str(&partial_escape(url));
+        self.out.push_str("</Redirect>");
+        self
+    }
+
+    /// `<Hangup />`.
+    pub fn hangup(mut self) -> Self {
+        self.out.push_str("<Hangup />");
+        self
+    }
+
+    /// The document, `</Response>` closed.
+    pub fn finish(mut self) -> String {
+        self.out.push_str("</Response>");
+        self.out
+    }
+}
+
 /// Writes `<?xml …?><Response><Dial …><Sip …>{uri}</Sip></Dial></Response>`.
 ///
 /// `uri` is written as element text (so `&` between headers becomes `&amp;`); attribute values
 /// are escaped. Attribute values must not contain line breaks or tabs: Twilio's libraries write
 /// those as character references, this writer does not, and configuration refuses them.
 pub fn dial_sip(dial: &DialAttributes, sip: &SipAttributes<'_>, uri: &str) -> String {
-    let mut out = String::with_capacity(DECLARATION.len() + 64 + uri.len());
-    out.push_str(DECLARATION);
-    out.push_str("<Response>");
-    open_tag(&mut out, "Dial", dial.attributes());
-    open_tag(&mut out, "Sip", sip.attributes());
-    out.push_str(&partial_escape(uri));
-    out.push_str("</Sip></Dial></Response>");
-    out
+    Response::new().dial_sip(dial, sip, uri).finish()
 }
 
 fn open_tag(out: &mut String, name: &str, mut attrs: Vec<(&'static str, Cow<'_, str>)>) {
@@ -249,6 +349,42 @@ mod tests {
             "sip:+1@h:1?X-EI=CA1&X-N=a%20b",
         );
         assert!(out.contains("<Sip>sip:+1@h:1?X-EI=CA1&amp;X-N=a%20b</Sip>"));
+    }
+
+    #[test]
+    fn other_verbs_match_twilio_python() {
+        // twilio-python 9.11: r.say("Sorry & <goodbye>", voice="Polly.Joanna",
+        // language="en-US"); r.hangup()
+        let say = SayAttributes {
+            voice: Some("Polly.Joanna".into()),
+            language: Some("en-US".into()),
+        };
+        assert_eq!(
+            Response::new()
+                .say(&say, "Sorry & <goodbye>")
+                .hangup()
+                .finish(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Sorry &amp; &lt;goodbye&gt;</Say><Hangup /></Response>"#
+        );
+        // r.dial(action=…, caller_id=…, refer_url=…, refer_method="POST").number(…)
+        let dial = DialAttributes {
+            action: Some("https://h/dial_status".into()),
+            caller_id: Some("+16175551212".into()),
+            refer_url: Some("https://h/refer".into()),
+            refer_method: Some("POST"),
+            ..Default::default()
+        };
+        assert_eq!(
+            Response::new().dial_number(&dial, "+14155550100").finish(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="https://h/dial_status" callerId="+16175551212" referMethod="POST" referUrl="https://h/refer"><Number>+14155550100</Number></Dial></Response>"#
+        );
+        // r.redirect("https://hooks.example.com/vm?a=1&b=2")
+        assert_eq!(
+            Response::new()
+                .redirect("https://hooks.example.com/vm?a=1&b=2")
+                .finish(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Redirect>https://hooks.example.com/vm?a=1&amp;b=2</Redirect></Response>"#
+        );
     }
 
     #[test]
