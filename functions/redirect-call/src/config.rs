@@ -5,11 +5,16 @@
 
 use shared::Error;
 pub use shared::env::SYNTHFLOW_SIP_ENDPOINT;
-use shared::env::{Env, check_http_url};
+use shared::env::{Env, check_http_url, is_printable};
+use shared::phone::E164;
 use shared::sip::{HeaderName, HeaderTemplate, MAX_URI_LEN, SipEndpoint, SipUri, Transport};
-use shared::twiml::{DialAttributes, Record};
+use shared::twiml::{DialAttributes, Record, SayAttributes};
 
 use crate::dial::{CALLEE_HEADER, DIRECTION_HEADER};
+use crate::external_id::ExternalIdFormat;
+use crate::fallback::{DEFAULT_FALLBACK_MESSAGE, FallbackAction};
+use crate::refer::{DEFAULT_REFUSED_MESSAGE, TransferRefused};
+use crate::transfer_allow_list::TransferAllowList;
 /// `udp` (default), `tcp` or `tls`.
 pub const SIP_TRANSPORT: &str = "SIP_TRANSPORT";
 /// Comma-separated `X-Name=value` pairs; `{Param}` in a value is replaced by the webhook
@@ -25,8 +30,34 @@ pub const DIAL_TIME_LIMIT: &str = "DIAL_TIME_LIMIT";
 pub const DIAL_CALLER_ID: &str = "DIAL_CALLER_ID";
 /// One of Twilio's `record` values → `<Dial record>`.
 pub const DIAL_RECORD: &str = "DIAL_RECORD";
-/// Absolute http(s) URL or a path starting with `/` → `<Dial action>`.
+/// `<Dial action>`: unset → this function's `/dial_status` route; an absolute http(s) URL or a
+/// path starting with `/` → that; `none` → no action.
 pub const DIAL_ACTION: &str = "DIAL_ACTION";
+/// `on` (default) or `off`: `<Dial referUrl>` pointing at this function's `/refer` route, so
+/// that Synthflow's transfers (SIP REFER) reach Twilio.
+pub const DIAL_REFER: &str = "DIAL_REFER";
+/// `callsid` (default) or `tokens`: the form of the `X-EI` value ([`ExternalIdFormat`]).
+pub const X_EI_FORMAT: &str = "X_EI_FORMAT";
+/// Comma-separated E.164 numbers or `+prefix*` a transfer may dial.
+pub const TRANSFER_ALLOWED_NUMBERS: &str = "TRANSFER_ALLOWED_NUMBERS";
+/// Comma-separated SIP hosts (or `*.domain`) a transfer may dial, besides Synthflow's.
+pub const TRANSFER_ALLOWED_SIP_HOSTS: &str = "TRANSFER_ALLOWED_SIP_HOSTS";
+/// `reconnect` (default) or `hangup`: what follows the message when a transfer is refused.
+pub const TRANSFER_REFUSED: &str = "TRANSFER_REFUSED";
+/// What the caller hears when a transfer is refused.
+pub const TRANSFER_REFUSED_MESSAGE: &str = "TRANSFER_REFUSED_MESSAGE";
+/// `say` (default), `forward`, `redirect` or `hangup` ([`FallbackAction`]).
+pub const FALLBACK_ACTION: &str = "FALLBACK_ACTION";
+/// E.164 number `FALLBACK_ACTION=forward` dials.
+pub const FALLBACK_NUMBER: &str = "FALLBACK_NUMBER";
+/// Absolute http(s) URL `FALLBACK_ACTION=redirect` hands the call to.
+pub const FALLBACK_URL: &str = "FALLBACK_URL";
+/// What `FALLBACK_ACTION=say` says.
+pub const FALLBACK_MESSAGE: &str = "FALLBACK_MESSAGE";
+/// `<Say voice>` of the messages, e.g. `Polly.Joanna`.
+pub const SAY_VOICE: &str = "SAY_VOICE";
+/// `<Say language>` of the messages, e.g. `en-US`.
+pub const SAY_LANGUAGE: &str = "SAY_LANGUAGE";
 
 /// Id (name or ARN) of the Secrets Manager secret holding the Twilio credentials
 /// ([`crate::twilio_secret::TwilioSecret`]). Required while signature validation is on.
@@ -42,8 +73,19 @@ pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 const SYNTHFLOW_TLS_PORT: u16 = 32682;
 /// Header names the function writes itself, which configuration may not reuse.
 pub const RESERVED_HEADERS: [&str; 3] = [HeaderName::EXTERNAL_ID, DIRECTION_HEADER, CALLEE_HEADER];
-/// Length of a `CallSid`, the value of `X-EI`.
-const CALL_SID_LEN: usize = 34;
+/// Longest spoken message accepted (Twilio's `<Say>` takes up to 4,096 characters).
+const MAX_MESSAGE_LEN: usize = 1000;
+
+/// Where `<Dial action>` points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialAction {
+    /// This function's `/dial_status` route (the default).
+    StatusRoute,
+    /// A URL or path of the user's.
+    Url(String),
+    /// No `action`: the call ends with the agent leg.
+    Off,
+}
 
 /// A header added to every dialed URI, from [`SIP_EXTRA_HEADERS`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,8 +105,24 @@ pub struct RedirectCallConfig {
     pub sip_transport: Transport,
     /// Headers added after `X-EI` (and, for outbound calls, `X-Direction` and `X-Callee`).
     pub extra_headers: Vec<ExtraHeader>,
-    /// `<Dial>` attributes.
+    /// `<Dial>` attributes set by configuration (`action` and `referUrl` are per request).
     pub dial: DialAttributes,
+    /// Where `<Dial action>` points.
+    pub dial_action: DialAction,
+    /// Whether `<Dial referUrl>` points at `/refer`.
+    pub dial_refer: bool,
+    /// The form of `X-EI`.
+    pub external_id_format: ExternalIdFormat,
+    /// Which transfer targets may be dialed.
+    pub transfer_allow_list: TransferAllowList,
+    /// What a refused transfer does after its message.
+    pub transfer_refused: TransferRefused,
+    /// What a refused transfer says.
+    pub transfer_refused_message: String,
+    /// What a failed agent leg, or Twilio's fallback request, gets.
+    pub fallback: FallbackAction,
+    /// Voice and language of every `<Say>`.
+    pub say: SayAttributes,
     /// The Twilio secret's id, when one is configured.
     pub twilio_secret_id: Option<String>,
     /// Whether `X-Twilio-Signature` is checked.
@@ -96,13 +154,18 @@ impl RedirectCallConfig {
             .checked(SIP_EXTRA_HEADERS, |spec| parse_extra_headers(&spec))?
             .unwrap_or_default();
 
+        let dial_action = match env.checked(DIAL_ACTION, check_action)? {
+            None => DialAction::StatusRoute,
+            Some(v) if v == "none" => DialAction::Off,
+            Some(v) => DialAction::Url(v),
+        };
         let dial = DialAttributes {
-            action: env.checked(DIAL_ACTION, check_action)?,
             answer_on_bridge: env.bool(DIAL_ANSWER_ON_BRIDGE)?,
             caller_id: env.checked(DIAL_CALLER_ID, check_caller_id)?,
             record: env.parse::<Record>(DIAL_RECORD)?,
             time_limit: env.whole_number(DIAL_TIME_LIMIT, 1, 86_400)?,
             timeout: env.whole_number(DIAL_TIMEOUT, 5, 600)?,
+            ..DialAttributes::default()
         };
 
         let signature_validation = env
@@ -122,11 +185,67 @@ impl RedirectCallConfig {
         }
         let public_base_url = env.checked(PUBLIC_BASE_URL, check_public_base_url)?;
 
+        let dial_refer = env
+            .checked(DIAL_REFER, |v| match v.as_str() {
+                "on" => Ok(true),
+                "off" => Ok(false),
+                _ => Err("expected on or off"),
+            })?
+            .unwrap_or(true);
+        let transfer_allow_list = TransferAllowList::parse(
+            env.get(TRANSFER_ALLOWED_NUMBERS).as_deref(),
+            env.get(TRANSFER_ALLOWED_SIP_HOSTS).as_deref(),
+            sip_endpoint.host(),
+        )
+        .map_err(|(variable, reason)| Error::config(variable, reason))?;
+        let message = |name, default: &str| {
+            env.checked(name, check_message)
+                .map(|v| v.unwrap_or_else(|| default.to_owned()))
+        };
+        let fallback = match env.get(FALLBACK_ACTION).as_deref() {
+            None | Some("say") => {
+                FallbackAction::Say(message(FALLBACK_MESSAGE, DEFAULT_FALLBACK_MESSAGE)?)
+            }
+            Some("forward") => FallbackAction::Forward(
+                env.checked(FALLBACK_NUMBER, |v| E164::parse(&v))?
+                    .ok_or(Error::config(
+                        FALLBACK_NUMBER,
+                        "required by FALLBACK_ACTION=forward: the E.164 number to forward to",
+                    ))?,
+            ),
+            Some("redirect") => FallbackAction::Redirect(
+                env.checked(FALLBACK_URL, |v| check_http_url(&v).map(|_| v))?
+                    .ok_or(Error::config(
+                        FALLBACK_URL,
+                        "required by FALLBACK_ACTION=redirect: the absolute http(s) URL of your TwiML",
+                    ))?,
+            ),
+            Some("hangup") => FallbackAction::Hangup,
+            Some(_) => {
+                return Err(Error::config(
+                    FALLBACK_ACTION,
+                    "expected say, forward, redirect or hangup",
+                ));
+            }
+        };
+        let say = SayAttributes {
+            voice: env.checked(SAY_VOICE, check_say_attribute)?,
+            language: env.checked(SAY_LANGUAGE, check_say_attribute)?,
+        };
+
         let config = RedirectCallConfig {
             sip_endpoint,
             sip_transport,
             extra_headers,
             dial,
+            dial_action,
+            dial_refer,
+            external_id_format: env.parse(X_EI_FORMAT)?.unwrap_or_default(),
+            transfer_allow_list,
+            transfer_refused: env.parse(TRANSFER_REFUSED)?.unwrap_or_default(),
+            transfer_refused_message: message(TRANSFER_REFUSED_MESSAGE, DEFAULT_REFUSED_MESSAGE)?,
+            fallback,
+            say,
             twilio_secret_id,
             signature_validation,
             public_base_url,
@@ -138,7 +257,7 @@ impl RedirectCallConfig {
     /// Refuses an endpoint, or constant headers, that could never fit Twilio's URI limit.
     fn check_lengths(&self) -> Result<(), Error> {
         let external_id = HeaderName::parse(HeaderName::EXTERNAL_ID).expect("valid name");
-        let mut required = vec![(external_id, CALL_SID_LEN)];
+        let mut required = vec![(external_id, self.external_id_format.encoded_len())];
         let longest =
             SipUri::longest_required_len(&self.sip_endpoint, self.sip_transport, &required);
         if longest >= MAX_URI_LEN {
@@ -205,7 +324,11 @@ fn check_caller_id(v: String) -> Result<String, &'static str> {
 
 /// An absolute http(s) URL, or a path on the webhook's own host.
 fn check_action(v: String) -> Result<String, &'static str> {
-    const EXPECTED: &str = "expected an absolute http(s) URL or a path starting with / (no spaces)";
+    const EXPECTED: &str =
+        "expected an absolute http(s) URL, a path starting with / (no spaces), or none";
+    if v == "none" {
+        return Ok(v);
+    }
     if v.starts_with('/') && !v.starts_with("//") {
         return if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
             Err(EXPECTED)
@@ -214,6 +337,29 @@ fn check_action(v: String) -> Result<String, &'static str> {
         };
     }
     check_http_url(&v).map(|_| v).map_err(|_| EXPECTED)
+}
+
+/// Text to speak: printable, at most [`MAX_MESSAGE_LEN`] characters.
+fn check_message(v: String) -> Result<String, String> {
+    if is_printable(&v) && v.chars().count() <= MAX_MESSAGE_LEN {
+        Ok(v)
+    } else {
+        Err(format!(
+            "expected a message of 1 to {MAX_MESSAGE_LEN} characters without line breaks"
+        ))
+    }
+}
+
+/// A `<Say>` voice or language: letters, digits, `.` and `-`.
+fn check_say_attribute(v: String) -> Result<String, &'static str> {
+    if (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+    {
+        Ok(v)
+    } else {
+        Err("expected up to 64 letters, digits, . and - (e.g. Polly.Joanna, en-US)")
+    }
 }
 
 fn check_public_base_url(v: String) -> Result<String, &'static str> {
@@ -359,11 +505,14 @@ mod tests {
         assert_eq!(
             config(&[(DIAL_ACTION, "/dial-status")])
                 .unwrap()
-                .dial
-                .action
-                .as_deref(),
-            Some("/dial-status")
+                .dial_action,
+            DialAction::Url("/dial-status".into())
         );
+        assert_eq!(
+            config(&[(DIAL_ACTION, "none")]).unwrap().dial_action,
+            DialAction::Off
+        );
+        assert_eq!(config(&[]).unwrap().dial_action, DialAction::StatusRoute);
     }
 
     #[test]
@@ -406,13 +555,62 @@ mod tests {
             (PUBLIC_BASE_URL, "voice.example.com"),
             (PUBLIC_BASE_URL, "https://voice.example.com/x?y=1"),
             (PUBLIC_BASE_URL, "ftp://voice.example.com"),
+            (X_EI_FORMAT, "E"),
+            (DIAL_REFER, "true"),
+            (TRANSFER_ALLOWED_NUMBERS, "*"),
+            (TRANSFER_ALLOWED_NUMBERS, "+1415555010x"),
+            (TRANSFER_ALLOWED_SIP_HOSTS, "*"),
+            (TRANSFER_ALLOWED_SIP_HOSTS, "pbx.example.com;maddr=x"),
+            (TRANSFER_REFUSED, "stay"),
+            (TRANSFER_REFUSED_MESSAGE, "line\nbreak"),
+            (FALLBACK_ACTION, "voicemail"),
+            (FALLBACK_ACTION, "forward"),
+            (FALLBACK_ACTION, "redirect"),
+            (FALLBACK_MESSAGE, " "),
+            (SAY_VOICE, "Polly Joanna"),
+            (SAY_LANGUAGE, "en_US\""),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(value);
             let message = err.to_string();
-            assert!(message.starts_with(&format!("{var}: ")), "{message}");
-            assert_eq!(variable_of(err), var);
+            let named = match (var, value) {
+                (FALLBACK_ACTION, "forward") => FALLBACK_NUMBER,
+                (FALLBACK_ACTION, "redirect") => FALLBACK_URL,
+                _ => var,
+            };
+            assert!(message.starts_with(&format!("{named}: ")), "{message}");
+            assert_eq!(variable_of(err), named);
         }
+        let long = "a".repeat(1001);
+        assert_eq!(
+            variable_of(config(&[(FALLBACK_MESSAGE, long.as_str())]).unwrap_err()),
+            FALLBACK_MESSAGE
+        );
+    }
+
+    #[test]
+    fn call_flow_settings() {
+        let c = config(&[
+            (X_EI_FORMAT, "tokens"),
+            (DIAL_REFER, "off"),
+            (FALLBACK_ACTION, "forward"),
+            (FALLBACK_NUMBER, "+14155550100"),
+            (TRANSFER_REFUSED, "hangup"),
+            (SAY_VOICE, "Polly.Joanna"),
+        ])
+        .unwrap();
+        assert_eq!(c.external_id_format, ExternalIdFormat::Tokens);
+        assert!(!c.dial_refer);
+        assert_eq!(c.fallback.name(), "forward");
+        assert_eq!(c.transfer_refused, TransferRefused::Hangup);
+        assert_eq!(c.say.voice.as_deref(), Some("Polly.Joanna"));
+        let d = config(&[]).unwrap();
+        assert!(d.dial_refer);
+        assert_eq!(
+            d.fallback,
+            FallbackAction::Say(DEFAULT_FALLBACK_MESSAGE.into())
+        );
+        assert_eq!(d.transfer_refused_message, DEFAULT_REFUSED_MESSAGE);
     }
 
     #[test]

@@ -8,43 +8,72 @@
 use shared::phone::E164;
 use shared::sip::{FORBIDDEN_IN_HEADER_VALUES, Header, HeaderName, SipUri};
 use shared::twilio::{CallSid, Direction, WebhookParams};
-use shared::twiml::{self, SipAttributes};
+use shared::twiml::{DialAttributes, Response, SipAttributes};
 
-use crate::config::RedirectCallConfig;
+use crate::config::{DialAction, RedirectCallConfig};
+use crate::request_target::{RequestTarget, Route};
 
 /// Header carrying Twilio's `Direction` on outbound calls.
 pub const DIRECTION_HEADER: &str = "X-Direction";
 /// Header carrying the number Twilio dialed on outbound calls.
 pub const CALLEE_HEADER: &str = "X-Callee";
 
-/// A call answered with TwiML that dials Synthflow.
+/// The agent leg of a call: the Synthflow SIP URI for the call's number, with `X-EI` and the
+/// other headers.
 #[derive(Debug)]
-pub struct Dialed {
+pub struct AgentDial {
     /// The call's `CallSid`, sent as `X-EI`.
     pub call_sid: CallSid,
     /// The call's direction.
     pub direction: Direction,
     /// The number in the SIP URI.
     pub number: E164,
-    /// The TwiML answered.
-    pub twiml: String,
+    /// The SIP URI.
+    pub uri: String,
     /// Optional headers left out to stay within Twilio's URI limits, in order.
     pub dropped: Vec<HeaderName>,
 }
 
-/// Decides what to dial for the call described by `params` and writes the TwiML, with `sip`'s
-/// digest credentials on `<Sip>`.
+/// A webhook request answered with TwiML that dials the agent.
+#[derive(Debug)]
+pub struct Dialed {
+    /// What was dialed.
+    pub agent: AgentDial,
+    /// The TwiML answered.
+    pub twiml: String,
+}
+
+/// The `<Dial>` attributes of a request to `target`: configuration's, `action` pointing at
+/// `/dial_status` (or where `DIAL_ACTION` says), `referUrl` at `/refer` unless `DIAL_REFER=off`.
+pub fn dial_attributes(config: &RedirectCallConfig, target: &RequestTarget) -> DialAttributes {
+    DialAttributes {
+        action: action_url(config, target),
+        refer_url: config.dial_refer.then(|| target.url_of(Route::Refer)),
+        refer_method: config.dial_refer.then_some("POST"),
+        ..config.dial.clone()
+    }
+}
+
+/// `<Dial action>` for a request to `target`, per `DIAL_ACTION`.
+pub fn action_url(config: &RedirectCallConfig, target: &RequestTarget) -> Option<String> {
+    match &config.dial_action {
+        DialAction::StatusRoute => Some(target.url_of(Route::DialStatus)),
+        DialAction::Url(url) => Some(url.clone()),
+        DialAction::Off => None,
+    }
+}
+
+/// Decides what to dial for the call described by `params`.
 ///
 /// # Errors
 /// [`shared::Error::MissingParameter`], [`shared::Error::InvalidParameter`] or
 /// [`shared::Error::ConflictingParameter`] naming the parameter (`CallSid`, `Direction`,
 /// `Called`/`To`/`From`); [`shared::Error::SipUriTooLong`] when even the required headers do
 /// not fit.
-pub fn dial(
+pub fn agent_dial(
     config: &RedirectCallConfig,
-    sip: &SipAttributes,
     params: &WebhookParams,
-) -> Result<Dialed, shared::Error> {
+) -> Result<AgentDial, shared::Error> {
     let call_sid =
         CallSid::parse(params.require("CallSid")?).map_err(|reason| invalid("CallSid", reason))?;
     let direction = match params.get_non_empty("Direction")? {
@@ -62,7 +91,7 @@ pub fn dial(
 
     let required = [header(
         HeaderName::EXTERNAL_ID,
-        call_sid.as_str().to_owned(),
+        config.external_id_format.value(&call_sid),
     )];
     let mut optional = Vec::with_capacity(2 + config.extra_headers.len());
     if direction.is_outbound() {
@@ -87,13 +116,30 @@ pub fn dial(
         &required,
         &optional,
     )?;
-    Ok(Dialed {
-        twiml: twiml::dial_sip(&config.dial, sip, &uri.uri),
+    Ok(AgentDial {
         call_sid,
         direction,
         number,
+        uri: uri.uri,
         dropped: uri.dropped,
     })
+}
+
+/// The webhook's answer: `<Dial …><Sip …>` the agent, with `sip`'s digest credentials.
+///
+/// # Errors
+/// As [`agent_dial`].
+pub fn dial(
+    config: &RedirectCallConfig,
+    target: &RequestTarget,
+    sip: &SipAttributes,
+    params: &WebhookParams,
+) -> Result<Dialed, shared::Error> {
+    let agent = agent_dial(config, params)?;
+    let twiml = Response::new()
+        .dial_sip(&dial_attributes(config, target), sip, &agent.uri)
+        .finish();
+    Ok(Dialed { agent, twiml })
 }
 
 /// `Called`, or `To` when `Called` is absent or blank, with the name of the one used.

@@ -1,15 +1,18 @@
-//! The webhook: one API Gateway event in, one answer out, one log line.
+//! The function's entry point: one API Gateway event in — the webhook, a transfer, a dial
+//! status, a fallback — one answer out, one log line.
 
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
-use secrecy::ExposeSecret;
 use shared::secrets::{CachedSecret, SecretSource};
-use shared::twiml::SipAttributes;
 
+use crate::answer::{Answer, CallNumbers};
 use crate::config::{self, RedirectCallConfig};
-use crate::dial::{Dialed, dial};
+use crate::dial::dial;
+use crate::dial_status::answer_dial_status;
+use crate::number_fallback::answer_fallback;
 use crate::raw_event::check_raw_event;
+use crate::refer::answer_refer;
 use crate::rejection::Rejection;
 use crate::request_log::log_request;
 use crate::request_target::{RequestTarget, Route};
@@ -76,26 +79,32 @@ pub async fn handle<S: SecretSource<TwilioSecret>>(
 async fn answer<S: SecretSource<TwilioSecret>>(
     state: &State<S>,
     request: &Request,
-) -> Result<Dialed, Rejection> {
-    let target = RequestTarget::of(request, state.config.public_base_url.as_deref());
-    if target.route != Some(Route::RedirectCall) {
-        return Err(Rejection::NotFound);
-    }
-    let params = read_params(request)?;
+) -> Result<Answer, Rejection> {
+    let config = &state.config;
+    let target = RequestTarget::of(request, config.public_base_url.as_deref());
+    let route = target.route.ok_or(Rejection::NotFound)?;
+    let params = read_params(route, request)?;
     let secret = match &state.twilio {
-        Some(source) if state.config.signature_validation => {
+        Some(source) if config.signature_validation => {
             let current = source.current().await;
             Some(check_signature(source, current, &target, request, &params).await?)
         }
         Some(source) => Some(source.current().await),
         None => None,
     };
-    let sip = SipAttributes {
-        username: secret.as_deref().and_then(|s| s.sip_username.as_deref()),
-        password: secret
-            .as_deref()
-            .and_then(|s| s.sip_password.as_ref())
-            .map(ExposeSecret::expose_secret),
-    };
-    Ok(dial(&state.config, &sip, &params)?)
+    let secret = secret.as_deref();
+    Ok(match route {
+        Route::RedirectCall => {
+            let sip = secret.map(TwilioSecret::sip_attributes).unwrap_or_default();
+            Answer::Dialed(dial(config, &target, &sip, &params)?)
+        }
+        Route::Refer => Answer::Transfer(answer_refer(config, secret, &target, &params)?),
+        Route::DialStatus => Answer::DialStatus(
+            answer_dial_status(config, &params)?,
+            CallNumbers::of(&params),
+        ),
+        Route::Fallback => {
+            Answer::NumberFallback(answer_fallback(config, &params)?, CallNumbers::of(&params))
+        }
+    })
 }

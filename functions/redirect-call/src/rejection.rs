@@ -2,17 +2,17 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::request_target::WEBHOOK_PATH;
+use crate::request_target::Route;
 
 /// Why a request gets no TwiML. Each maps to one 4xx status ([`Rejection::status`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Rejection {
-    /// Any path but the webhook's (404).
-    #[error("not found: the webhook is GET or POST {WEBHOOK_PATH}")]
+    /// A path that is none of the routes (404).
+    #[error("not found: the routes are /redirect_call, /refer, /dial_status, /fallback")]
     NotFound,
-    /// A method other than GET or POST (405).
-    #[error("method not allowed: use GET or POST")]
-    MethodNotAllowed,
+    /// A method the route does not answer (405, with `Allow`).
+    #[error("method not allowed: use {}", .0.allow().replace(", ", " or "))]
+    MethodNotAllowed(Route),
     /// A POST body that is not a UTF-8 form (415).
     #[error("Content-Type: expected application/x-www-form-urlencoded (UTF-8)")]
     UnsupportedMediaType,
@@ -40,7 +40,7 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::NotFound => StatusCode::NOT_FOUND,
-            Rejection::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Rejection::Forbidden { .. } => StatusCode::FORBIDDEN,
             Rejection::UriTooLong => StatusCode::URI_TOO_LONG,

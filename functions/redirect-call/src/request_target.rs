@@ -6,25 +6,55 @@ use lambda_http::http::header::HOST;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
+use lambda_http::http::Method;
+
 /// The webhook's path, as in the seed examples (existing Twilio configurations keep working).
 pub const WEBHOOK_PATH: &str = "/redirect_call";
 
-/// The function's routes.
+/// The function's routes, each requested by Twilio and signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
-    /// Twilio's voice webhook: `GET`/`POST` [`WEBHOOK_PATH`].
+    /// The voice webhook: `GET`/`POST` [`WEBHOOK_PATH`].
     RedirectCall,
+    /// `<Dial referUrl>`: `POST /refer`, a transfer requested by the dialed SIP endpoint.
+    Refer,
+    /// `<Dial action>`: `POST /dial_status`, the dialed leg ended.
+    DialStatus,
+    /// The number's fallback URL: `GET`/`POST /fallback`, the webhook failed.
+    Fallback,
 }
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 1] = [Route::RedirectCall];
+    pub const ALL: [Route; 4] = [
+        Route::RedirectCall,
+        Route::Refer,
+        Route::DialStatus,
+        Route::Fallback,
+    ];
 
     /// The route's path.
     pub fn path(self) -> &'static str {
         match self {
             Route::RedirectCall => WEBHOOK_PATH,
+            Route::Refer => "/refer",
+            Route::DialStatus => "/dial_status",
+            Route::Fallback => "/fallback",
         }
+    }
+
+    /// The methods the route answers, as `Allow` lists them: the URLs Twilio is configured
+    /// with by hand take either method; those this function writes into TwiML are POSTed.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Route::RedirectCall | Route::Fallback => "GET, POST",
+            Route::Refer | Route::DialStatus => "POST",
+        }
+    }
+
+    /// Whether the route answers `method`.
+    pub fn accepts(self, method: &Method) -> bool {
+        *method == Method::POST || (*method == Method::GET && self.allow().contains("GET"))
     }
 
     fn for_path(path: &str) -> Option<Route> {
@@ -106,5 +136,17 @@ impl RequestTarget {
     /// [`RequestTarget::url`] without its query string.
     pub fn url_without_query(&self) -> &str {
         self.url.split('?').next().unwrap_or_default()
+    }
+
+    /// The public URL of `route`, for URLs written into TwiML (`referUrl`, `action`): the
+    /// request's URL without its query, with the path of the route it was sent to replaced
+    /// by `route`'s. The same rules as [`RequestTarget::url`], so Twilio signs what is checked.
+    pub fn url_of(&self, route: Route) -> String {
+        let url = self.url_without_query();
+        let base = self
+            .route
+            .and_then(|current| url.strip_suffix(current.path()))
+            .unwrap_or(url);
+        format!("{base}{}", route.path())
     }
 }

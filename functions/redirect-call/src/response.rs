@@ -6,28 +6,26 @@ use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
-use crate::dial::Dialed;
+use crate::answer::Answer;
 use crate::rejection::Rejection;
 
 /// `Content-Type` of TwiML answers.
 pub const TWIML_CONTENT_TYPE: &str = "text/xml";
 /// `Content-Type` of error answers.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
-/// The methods the webhook answers, for `Allow` on a 405.
-const ALLOWED_METHODS: &str = "GET, POST";
 
-/// `200 text/xml` with the TwiML of a dialed call, or the rejection's 4xx `text/plain` with its
+/// `200 text/xml` with the answer's TwiML, or the rejection's 4xx `text/plain` with its
 /// message on one line (and `Allow` on a 405).
-pub fn http_response(result: Result<Dialed, Rejection>) -> Response<Body> {
+pub fn http_response(result: Result<Answer, Rejection>) -> Response<Body> {
     match result {
-        Ok(dialed) => text_response(StatusCode::OK, TWIML_CONTENT_TYPE, dialed.twiml),
+        Ok(answer) => text_response(StatusCode::OK, TWIML_CONTENT_TYPE, answer.into_twiml()),
         Err(rejection) => {
             let status = rejection.status();
             let mut response = text_response(status, TEXT_CONTENT_TYPE, format!("{rejection}\n"));
-            if status == StatusCode::METHOD_NOT_ALLOWED {
+            if let Rejection::MethodNotAllowed(route) = &rejection {
                 response
                     .headers_mut()
-                    .insert(ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+                    .insert(ALLOW, HeaderValue::from_static(route.allow()));
             }
             response
         }

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use shared::env::is_printable;
 use shared::secrets::SecretPayload;
+use shared::twiml::SipAttributes;
 
 /// The Twilio account's credentials: `{"account_sid", "auth_token", "previous_auth_token"?,
 /// "sip_username"?, "sip_password"?}`.
@@ -45,6 +46,14 @@ impl fmt::Debug for TwilioSecret {
 }
 
 impl TwilioSecret {
+    /// `<Sip username password>` for dialing Synthflow's endpoint, when the secret has them.
+    pub fn sip_attributes(&self) -> SipAttributes<'_> {
+        SipAttributes {
+            username: self.sip_username.as_deref(),
+            password: self.sip_password.as_ref().map(ExposeSecret::expose_secret),
+        }
+    }
+
     /// The tokens a signature may have been made with: the current one first.
     pub fn auth_tokens(&self) -> impl Iterator<Item = &SecretString> {
         std::iter::once(&self.auth_token).chain(self.previous_auth_token.as_ref())

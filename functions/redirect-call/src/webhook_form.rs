@@ -8,13 +8,17 @@ use lambda_http::http::{HeaderMap, Method};
 use shared::twilio::WebhookParams;
 
 use crate::rejection::Rejection;
+use crate::request_target::Route;
 
-/// The request's webhook parameters.
+/// The request's parameters, for a request to `route`.
 ///
 /// # Errors
-/// [`Rejection::MethodNotAllowed`] for methods other than GET and POST,
+/// [`Rejection::MethodNotAllowed`] for methods `route` does not answer,
 /// [`Rejection::UnsupportedMediaType`] for a POST body that is not a UTF-8 form.
-pub fn read_params(request: &Request) -> Result<WebhookParams, Rejection> {
+pub fn read_params(route: Route, request: &Request) -> Result<WebhookParams, Rejection> {
+    if !route.accepts(request.method()) {
+        return Err(Rejection::MethodNotAllowed(route));
+    }
     match *request.method() {
         Method::GET => Ok(WebhookParams::from_form(
             request.uri().query().unwrap_or("").as_bytes(),
@@ -23,7 +27,7 @@ pub fn read_params(request: &Request) -> Result<WebhookParams, Rejection> {
             check_form_content_type(request.headers(), request.body().as_ref())?;
             Ok(WebhookParams::from_form(request.body().as_ref()))
         }
-        _ => Err(Rejection::MethodNotAllowed),
+        _ => Err(Rejection::MethodNotAllowed(route)),
     }
 }
 

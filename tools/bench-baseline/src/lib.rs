@@ -6,7 +6,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 
 /// The answer to every request: what `redirect-call` answers to `post-inbound-full.json`.
-pub const TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>sip:+14155550123@sipin.synthflow.ai:32681?X-EI=CA0123456789abcdef0123456789abcdef</Sip></Dial></Response>"#;
+pub const TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="https://h3x9k2m4p1.execute-api.us-east-1.amazonaws.com/dial_status" referMethod="POST" referUrl="https://h3x9k2m4p1.execute-api.us-east-1.amazonaws.com/refer"><Sip>sip:+14155550123@sipin.synthflow.ai:32681?X-EI=CA0123456789abcdef0123456789abcdef</Sip></Dial></Response>"#;
 
 /// Answers `200 text/xml` with [`TWIML`], whatever the request.
 pub fn handle(_request: Request) -> Response<Body> {

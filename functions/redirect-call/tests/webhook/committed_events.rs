@@ -30,9 +30,11 @@ async fn every_committed_event_gets_its_answer() {
             }
             (None, None) => false,
         };
+        let allow = response.headers.get(ALLOW).and_then(|v| v.to_str().ok());
         if i64::from(case.status) != response.status_code
             || content_type != Some(case.content_type.as_str())
             || !body_ok
+            || allow != case.allow.as_deref()
         {
             failures.push(format!(
                 "{}: got {} {content_type:?} {body:?}, want {} {} {:?}",

@@ -76,3 +76,45 @@ async fn dropped_headers_are_logged_as_a_warning() {
     assert_eq!(lines[0]["level"], "WARN");
     assert_eq!(lines[0]["fields"]["dropped_headers"], "X-Caller-Name");
 }
+
+#[tokio::test]
+async fn transfers_dial_status_and_fallback_log_masked_numbers_and_the_sip_code() {
+    let case = |name: &str| cases().into_iter().find(|c| c.name == name).unwrap();
+    let (logs, _guard) = capture_logs();
+    for name in [
+        "refer-tel",
+        "refer-refused-premium-882",
+        "dial-status-completed-503",
+        "fallback-post",
+    ] {
+        let case = case(name);
+        let state = signed_state(&case.env, &case.secret);
+        assert_eq!(
+            handle_event(&state, load(&case.event)).await.status_code,
+            200
+        );
+    }
+    let lines = logs.lines();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let fields = |i: usize| &lines[i]["fields"];
+    assert_eq!(fields(0)["outcome"], "transferred");
+    assert_eq!(fields(0)["target"], "tel:+1415•••0100");
+    assert_eq!(fields(1)["outcome"], "transfer_refused");
+    assert_eq!(fields(1)["reason"], "not in the transfer allow-list");
+    assert_eq!(fields(1)["reconnected"], true);
+    assert_eq!(lines[1]["level"], "WARN");
+    assert_eq!(fields(2)["outcome"], "fallback");
+    assert_eq!(fields(2)["sip_response_code"], 503);
+    assert_eq!(fields(2)["dial_call_status"], "completed");
+    assert_eq!(fields(2)["from"], "+1617•••1212");
+    assert_eq!(fields(3)["error_code"], 11205);
+    let all = serde_json::to_string(&lines).unwrap();
+    for number in [
+        "+14155550100",
+        "+882345678901",
+        "+16175551212",
+        "+14155550123",
+    ] {
+        assert!(!all.contains(number), "{number} reached the logs: {all}");
+    }
+}

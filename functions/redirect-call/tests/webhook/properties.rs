@@ -14,7 +14,11 @@ const DIAL_PREFIX: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Di
 /// configured endpoint with nothing but escaped headers after it.
 #[test]
 fn any_parameters_dial_only_the_endpoint() {
-    let state = unsigned_state(&[("SIP_EXTRA_HEADERS", "X-Name={CallerName},X-From={From}")]);
+    let state = unsigned_state(&[
+        ("SIP_EXTRA_HEADERS", "X-Name={CallerName},X-From={From}"),
+        ("DIAL_ACTION", "none"),
+        ("DIAL_REFER", "off"),
+    ]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -111,5 +115,97 @@ fn no_event_panics_or_dials_unsigned() {
                 Ok(())
             },
         )
+        .unwrap();
+}
+
+/// The numbers and hosts the transfer property allows.
+const ALLOWED_NUMBERS: &str = "+14155550100,+1628*";
+const ALLOWED_HOSTS: [&str; 2] = ["pbx.example.com", "sipin.synthflow.ai"];
+
+/// Whether the TwiML dials only what the allow-list (or the agent's endpoint) permits: every
+/// `<Number>` one of the allowed numbers or under the prefix, every `<Sip>` host an allowed
+/// one. Read from the TwiML text, independently of the function's parser.
+fn dials_only_allowed(twiml: &str) -> Result<(), String> {
+    let texts = |tag: &str| -> Vec<String> {
+        twiml
+            .split(&format!("<{tag}"))
+            .skip(1)
+            .map(|rest| {
+                let rest = &rest[rest.find('>').unwrap() + 1..];
+                rest[..rest.find(&format!("</{tag}>")).unwrap()].replace("&amp;", "&")
+            })
+            .collect()
+    };
+    for number in texts("Number") {
+        let ok = number == "+14155550100"
+            || (number.starts_with("+1628")
+                && number.len() <= 16
+                && number[1..].bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(format!("dialed number {number:?}"));
+        }
+    }
+    for uri in texts("Sip") {
+        let rest = uri
+            .strip_prefix("sip:")
+            .or_else(|| uri.strip_prefix("sips:"))
+            .ok_or(format!("dialed {uri:?}"))?;
+        let address = rest.split('?').next().unwrap();
+        if address.matches('@').count() != 1 {
+            return Err(format!("dialed {uri:?}"));
+        }
+        let host = address.split('@').nth(1).unwrap();
+        let host = host.split([':', ';']).next().unwrap().to_ascii_lowercase();
+        if !ALLOWED_HOSTS.contains(&host.as_str()) || address.contains("maddr") {
+            return Err(format!("dialed host {host:?} in {uri:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Whatever `ReferTransferTarget` holds, a transfer request is answered 200 or 400 and never
+/// dials a number or SIP host outside the allow-list.
+#[test]
+fn no_transfer_target_outside_the_allow_list_is_dialed() {
+    let state = unsigned_state(&[
+        ("TRANSFER_ALLOWED_NUMBERS", ALLOWED_NUMBERS),
+        ("TRANSFER_ALLOWED_SIP_HOSTS", "pbx.example.com"),
+    ]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let allowed_looking = prop_oneof![
+        Just("sip:agent@pbx.example.com".to_owned()),
+        Just("tel:+14155550100".to_owned()),
+        Just("+1628".to_owned()),
+        Just("<sip:agent@pbx.example.com".to_owned()),
+    ];
+    let strategy = prop_oneof![
+        "\\PC{0,80}",
+        "(tel:)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
+        "sips?:[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
+        (allowed_looking, "[ -~\\r\\n]{0,40}").prop_map(|(a, junk)| format!("{a}{junk}")),
+    ];
+    TestRunner::new(ProptestConfig::with_cases(1024))
+        .run(&strategy, |target| {
+            let mut event = load("refer-tel.json");
+            event.body = Some(post_body(&[
+                ("CallSid", "CA0123456789abcdef0123456789abcdef"),
+                ("Called", "+14155550123"),
+                ("From", "+16175551212"),
+                ("ReferTransferTarget", &target),
+            ]));
+            let response = runtime.block_on(handle_event(&state, event));
+            let body = text(response.body.as_ref());
+            prop_assert!(
+                response.status_code == 200 || response.status_code == 400,
+                "{} {body}",
+                response.status_code
+            );
+            if let Err(why) = dials_only_allowed(body) {
+                return Err(TestCaseError::fail(format!("{target:?}: {why}: {body}")));
+            }
+            Ok(())
+        })
         .unwrap();
 }

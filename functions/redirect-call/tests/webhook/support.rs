@@ -28,6 +28,8 @@ pub struct Case {
     pub content_type: String,
     pub body: Option<String>,
     pub mentions: Option<String>,
+    /// The `Allow` header a 405 must carry.
+    pub allow: Option<String>,
 }
 
 /// The token the committed events are signed with (`TEST_AUTH_TOKEN` in the script).
@@ -123,14 +125,19 @@ pub fn resign(event: &ApiGatewayV2httpRequest, token: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// `post-inbound.json` with its form body replaced by `form` (no longer validly signed).
-pub fn post_event(form: &[(&str, &str)]) -> ApiGatewayV2httpRequest {
+/// `form` as the base64 form body API Gateway delivers.
+pub fn post_body(form: &[(&str, &str)]) -> String {
     use base64::Engine as _;
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
+    base64::engine::general_purpose::STANDARD.encode(body)
+}
+
+/// `post-inbound.json` with its form body replaced by `form` (no longer validly signed).
+pub fn post_event(form: &[(&str, &str)]) -> ApiGatewayV2httpRequest {
     let mut event = load("post-inbound.json");
-    event.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+    event.body = Some(post_body(form));
     event
 }
 
