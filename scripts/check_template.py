@@ -5,8 +5,8 @@ reading the IAM roles and routes it produces:
 - each function's role allows exactly `secretsmanager:GetSecretValue` on its own secrets
   (plus Lambda's basic logging policy), and `kms:Decrypt` only under the condition that a
   key is given, only through Secrets Manager;
-- only redirect-call has routes: GET and POST /redirect_call on the HTTP API;
-  provision has none;
+- only redirect-call has routes, exactly these on the HTTP API: GET and POST /redirect_call,
+  POST /refer, POST /dial_status, GET and POST /fallback; provision has none;
 - signature validation is always on for redirect-call;
 - the outputs give the webhook URL and the provisioning function's name.
 
@@ -33,6 +33,17 @@ EXPECTED_SECRETS = {
         [("HasTrunkSecretPrefix", SECRET_ARN + "${TrunkSecretPrefix}*")],
     ),
 }
+
+
+# The routes of redirect-call, and no others.
+EXPECTED_ROUTES = [
+    ("GET", "/redirect_call"),
+    ("POST", "/redirect_call"),
+    ("POST", "/refer"),
+    ("POST", "/dial_status"),
+    ("GET", "/fallback"),
+    ("POST", "/fallback"),
+]
 
 
 class NoManagedPolicies:
@@ -119,9 +130,11 @@ def check(template_text):
         for name, r in resources.items() if r["Type"] == "AWS::ApiGatewayV2::Integration"
     }
     api_body = json.dumps({k: v for k, v in resources.items() if v["Type"] == "AWS::ApiGatewayV2::Api"})
-    for method in ("GET", "POST"):
-        if f'"{method.lower()}"' not in api_body or "/redirect_call" not in api_body:
-            errors.append(f"the HTTP API has no {method} /redirect_call route")
+    api = next(v for v in resources.values() if v["Type"] == "AWS::ApiGatewayV2::Api")
+    paths = api["Properties"]["Body"]["paths"]
+    declared = sorted((method.upper(), path) for path, ops in paths.items() for method in ops)
+    if declared != sorted(EXPECTED_ROUTES):
+        errors.append(f"HTTP API routes {declared}, expected exactly {sorted(EXPECTED_ROUTES)}")
     if "ProvisionFunction" in api_body or any("ProvisionFunction" in i for i in integrations.values()):
         errors.append("ProvisionFunction must have no public route")
     if routes:
@@ -139,6 +152,9 @@ def check(template_text):
     webhook = sub_text(outputs.get("RedirectCallWebhookUrl", {}).get("Value"))
     if not (isinstance(webhook, str) and webhook.startswith("https://${ServerlessHttpApi}.execute-api.") and webhook.endswith("/redirect_call")):
         errors.append(f"RedirectCallWebhookUrl output: {webhook!r}")
+    fallback = sub_text(outputs.get("RedirectCallFallbackUrl", {}).get("Value"))
+    if not (isinstance(fallback, str) and fallback.endswith("/fallback")):
+        errors.append(f"RedirectCallFallbackUrl output: {fallback!r}")
     if outputs.get("ProvisionFunctionName", {}).get("Value") != {"Ref": "ProvisionFunction"}:
         errors.append("ProvisionFunctionName output missing")
     return errors

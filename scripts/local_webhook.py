@@ -31,21 +31,37 @@ def examples(args):
     validator = RequestValidator(args.token)
     form = [("CallSid", CALL_SID), ("Called", NUMBER), ("Direction", "inbound"), ("From", "+16175551212")]
     body = urlencode(form)
-    post_signature = validator.compute_signature(args.url, dict(form))
     get_url = f"{args.url}?{urlencode(form[:2])}"
     get_signature = validator.compute_signature(get_url, {})
     q = shlex.quote
     print("  # Twilio's default: POST with a form body, signed")
-    print(f"  curl -i -X POST {q(args.url)} \\")
-    print("    -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' \\")
-    print(f"    -H {q('X-Twilio-Signature: ' + post_signature)} \\")
-    print(f"    --data {q(body)}")
+    post(args.url, form, validator)
     print()
     print("  # GET with the parameters in the query, signed")
     print(f"  curl -i {q(get_url)} -H {q('X-Twilio-Signature: ' + get_signature)}")
     print()
     print("  # unsigned: 403")
     print(f"  curl -i -X POST {q(args.url)} -H 'Content-Type: application/x-www-form-urlencoded' --data {q(body)}")
+    base = args.url.removesuffix("/redirect_call")
+    for comment, route, extra in (
+        ("# a transfer Synthflow asked for (SIP REFER) to a number no allow-list names: refused, "
+         "the agent again", "/refer", [("ReferTransferTarget", "tel:+19005550100")]),
+        ("# the agent leg ended busy: the fallback", "/dial_status",
+         [("DialCallStatus", "busy"), ("DialSipResponseCode", "486")]),
+    ):
+        print()
+        print(f"  {comment}")
+        post(f"{base}{route}", form + extra, validator)
+
+
+def post(url, form, validator):
+    """Prints a signed form POST to `url`."""
+    q = shlex.quote
+    signature = validator.compute_signature(url, dict(form))
+    print(f"  curl -i -X POST {q(url)} \\")
+    print("    -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' \\")
+    print(f"    -H {q('X-Twilio-Signature: ' + signature)} \\")
+    print(f"    --data {q(urlencode(form))}")
 
 
 def ports_free(args):
