@@ -450,23 +450,6 @@ def ok(name, description, ev, body, env=None, secret=None):
             "status": 200, "content_type": TWIML, "body": body}
 
 
-def rejected(name, description, ev, status, mentions, env=None, secret=None):
-    return {"name": name, "description": description, "event": ev, "env": env or {},
-            "secret": secret or twilio_secret(),
-            "status": status, "content_type": TEXT, "mentions": mentions}
-
-
-def twilio_secret(**extra):
-    """The JSON of the Twilio secret in Secrets Manager (see README, Deploying)."""
-    return {"account_sid": ACCOUNT_SID, "auth_token": TEST_AUTH_TOKEN, **extra}
-
-
-def ok(name, description, ev, body, env=None, secret=None):
-    return {"name": name, "description": description, "event": ev, "env": env or {},
-            "secret": secret or twilio_secret(),
-            "status": 200, "content_type": TWIML, "body": body}
-
-
 def rejected(name, description, ev, status, mentions, env=None, secret=None, allow=None):
     case = {"name": name, "description": description, "event": ev, "env": env or {},
             "secret": secret or twilio_secret(),

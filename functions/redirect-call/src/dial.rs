@@ -74,8 +74,7 @@ pub fn agent_dial(
     config: &RedirectCallConfig,
     params: &WebhookParams,
 ) -> Result<AgentDial, shared::Error> {
-    let call_sid =
-        CallSid::parse(params.require("CallSid")?).map_err(|reason| invalid("CallSid", reason))?;
+    let call_sid = params.call_sid()?;
     let direction = match params.get_non_empty("Direction")? {
         Some(value) => Direction::parse(value).map_err(|reason| invalid("Direction", reason))?,
         None => Direction::Inbound,

@@ -88,8 +88,7 @@ pub fn answer_dial_status(
     params: &WebhookParams,
 ) -> Result<DialStatus, shared::Error> {
     let invalid = |name, reason| shared::Error::InvalidParameter { name, reason };
-    let call_sid =
-        CallSid::parse(params.require("CallSid")?).map_err(|reason| invalid("CallSid", reason))?;
+    let call_sid = params.call_sid()?;
     let status: DialCallStatus = params
         .require("DialCallStatus")?
         .parse()

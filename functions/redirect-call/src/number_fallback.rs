@@ -30,8 +30,7 @@ pub fn answer_fallback(
     params: &WebhookParams,
 ) -> Result<NumberFallback, shared::Error> {
     let invalid = |name, reason| shared::Error::InvalidParameter { name, reason };
-    let call_sid =
-        CallSid::parse(params.require("CallSid")?).map_err(|reason| invalid("CallSid", reason))?;
+    let call_sid = params.call_sid()?;
     let error_code = params
         .get_non_empty("ErrorCode")?
         .map(|code| {

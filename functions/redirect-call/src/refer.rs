@@ -86,12 +86,7 @@ pub fn answer_refer(
     target_url: &RequestTarget,
     params: &WebhookParams,
 ) -> Result<Transfer, shared::Error> {
-    let call_sid = CallSid::parse(params.require("CallSid")?).map_err(|reason| {
-        shared::Error::InvalidParameter {
-            name: "CallSid",
-            reason,
-        }
-    })?;
+    let call_sid = params.call_sid()?;
     let raw = params.require("ReferTransferTarget")?;
     let dial = DialAttributes {
         action: action_url(config, target_url),

@@ -64,6 +64,18 @@ impl WebhookParams {
             .ok_or(Error::MissingParameter { name })
     }
 
+    /// `CallSid`, which every request about a call carries.
+    ///
+    /// # Errors
+    /// [`Error::MissingParameter`] or [`Error::InvalidParameter`] naming `CallSid` when it is
+    /// absent or not of Twilio's shape, or as [`WebhookParams::get`].
+    pub fn call_sid(&self) -> Result<CallSid, Error> {
+        CallSid::parse(self.require("CallSid")?).map_err(|reason| Error::InvalidParameter {
+            name: "CallSid",
+            reason,
+        })
+    }
+
     /// The value of a parameter whose name is only known at run time (configured header
     /// templates): `None` when absent, empty, or given more than once with different values.
     pub fn unique(&self, name: &str) -> Option<&str> {

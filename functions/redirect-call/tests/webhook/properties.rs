@@ -8,6 +8,22 @@ use redirect_call::handle_event;
 
 use crate::support::*;
 
+/// The status and body of the answer to `event`, which must be a 200 or a 400.
+fn answered_200_or_400(
+    runtime: &tokio::runtime::Runtime,
+    state: &FixedState,
+    event: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest,
+) -> Result<(i64, String), TestCaseError> {
+    let response = runtime.block_on(handle_event(state, event));
+    let body = text(response.body.as_ref()).to_owned();
+    prop_assert!(
+        response.status_code == 200 || response.status_code == 400,
+        "{} {body}",
+        response.status_code
+    );
+    Ok((response.status_code, body))
+}
+
 const DIAL_PREFIX: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>sip:+"#;
 
 /// Whatever Twilio's parameters hold, the answer is 200 or 400, and a 200 dials the
@@ -44,14 +60,8 @@ fn any_parameters_dial_only_the_endpoint() {
                     ("From", &from),
                     ("CallerName", &caller_name),
                 ]);
-                let response = runtime.block_on(handle_event(&state, event));
-                let body = text(response.body.as_ref());
-                prop_assert!(
-                    response.status_code == 200 || response.status_code == 400,
-                    "{} {body}",
-                    response.status_code
-                );
-                if response.status_code == 200 {
+                let (status, body) = answered_200_or_400(&runtime, &state, event)?;
+                if status == 200 {
                     let rest = body.strip_prefix(DIAL_PREFIX).expect("dials a number");
                     let (digits, rest) = rest.split_once('@').unwrap();
                     prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
@@ -195,14 +205,8 @@ fn no_transfer_target_outside_the_allow_list_is_dialed() {
                 ("From", "+16175551212"),
                 ("ReferTransferTarget", &target),
             ]));
-            let response = runtime.block_on(handle_event(&state, event));
-            let body = text(response.body.as_ref());
-            prop_assert!(
-                response.status_code == 200 || response.status_code == 400,
-                "{} {body}",
-                response.status_code
-            );
-            if let Err(why) = dials_only_allowed(body) {
+            let (_, body) = answered_200_or_400(&runtime, &state, event)?;
+            if let Err(why) = dials_only_allowed(&body) {
                 return Err(TestCaseError::fail(format!("{target:?}: {why}: {body}")));
             }
             Ok(())
