@@ -151,8 +151,10 @@ where
             } else {
                 "could not send the request"
             };
-            match std::error::Error::source(e) {
-                Some(source) => format!("{kind} ({})", first_line(&source.to_string())),
+            // The innermost cause says what happened (`Connection refused (os error 111)`,
+            // `invalid peer certificate: UnknownIssuer`); the layers above it say `io error`.
+            match std::iter::successors(std::error::Error::source(e), |s| s.source()).last() {
+                Some(cause) => format!("{kind} ({})", first_line(&cause.to_string())),
                 None => kind.to_owned(),
             }
         }

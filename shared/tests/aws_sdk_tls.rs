@@ -13,6 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use shared::aws_sdk::{self, TrustRoots};
+use shared::secrets::SecretStore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -161,7 +162,25 @@ async fn amazon_roots_refuse_a_certificate_of_another_ca() {
         "refused for its issuer: {messages:#?}"
     );
     assert_eq!(server.requests(), 0, "no request reached the server");
+
+    // What a function logs when its cold start fails this way.
+    let message = SecretStore::new(client)
+        .fetch::<Payload>("test/tls")
+        .await
+        .expect_err("refused again")
+        .to_string();
+    assert_eq!(
+        message,
+        "secret test/tls: GetSecretValue failed: could not connect \
+         (invalid peer certificate: UnknownIssuer)"
+    );
 }
+
+/// Any payload: the call fails before one is read.
+#[derive(Debug, serde::Deserialize)]
+struct Payload {}
+
+impl shared::secrets::SecretPayload for Payload {}
 
 #[tokio::test]
 async fn the_same_client_connects_once_the_test_ca_is_trusted() {
