@@ -127,7 +127,7 @@ test: venv rust-target
 ## bench: release builds (host for timings, arm64 + zip for sizes), criterion's warm cost, then
 ## cold starts, memory and sizes beside bench-baseline, printed as Markdown tables.
 BENCH_COLD_RUNS ?= 40
-BENCH_INVOCATIONS ?= 1000
+BENCH_INVOCATIONS ?= 10000
 BENCH_LAMBDA_DIR := target/lambda-bench
 BENCH_BINS := --bin redirect-call --bin provision --bin bench-baseline
 bench: venv rust-target

@@ -5,6 +5,8 @@
 //! - [`sip`]: the SIP URI dialed at Synthflow, with Twilio's limits on headers and length.
 //! - [`twiml`]: a TwiML writer whose output matches Twilio's helper libraries byte for byte.
 //! - [`secrets`]: credentials from AWS Secrets Manager, cached and refreshed lazily.
+//! - [`aws_sdk`]: the AWS SDK configuration every client is built from: timeouts, the HTTPS
+//!   client and its trust store (Amazon's root CAs, compiled in).
 //! - [`env`]: reading environment variables, and the checks every function's configuration
 //!   shares (SIP endpoint, URL, printable text, secret id).
 //! - [`strict_json`]: JSON read with repeated keys refused and errors that never quote values.
@@ -12,6 +14,7 @@
 //!
 //! Every fallible function returns [`Error`], the crate's one error type.
 
+pub mod aws_sdk;
 pub mod env;
 mod error;
 pub mod phone;

@@ -67,18 +67,17 @@ pub struct SecretStore {
 }
 
 impl SecretStore {
-    /// A store using the default AWS configuration of the environment, with calls bounded by
-    /// [`CALL_TIMEOUT`] so that a stuck call cannot eat Twilio's 15 s webhook budget.
-    pub async fn from_env() -> SecretStore {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .operation_attempt_timeout(CALL_TIMEOUT / 2)
-            .operation_timeout(CALL_TIMEOUT)
-            .build();
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts)
-            .load()
-            .await;
-        SecretStore::new(aws_sdk_secretsmanager::Client::new(&config))
+    /// A store using the AWS configuration of the environment ([`crate::aws_sdk::load`]: its
+    /// HTTPS client and trust store), with calls bounded by [`CALL_TIMEOUT`] so that a stuck call
+    /// cannot eat Twilio's 15 s webhook budget.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming [`crate::aws_sdk::SDK_TRUST_ROOTS`] when its value is invalid.
+    pub async fn from_env() -> Result<SecretStore, Error> {
+        let config = crate::aws_sdk::load(CALL_TIMEOUT).await?;
+        Ok(SecretStore::new(aws_sdk_secretsmanager::Client::new(
+            &config,
+        )))
     }
 
     /// A store using `client`.
@@ -152,8 +151,10 @@ where
             } else {
                 "could not send the request"
             };
-            match std::error::Error::source(e) {
-                Some(source) => format!("{kind} ({})", first_line(&source.to_string())),
+            // The innermost cause says what happened (`Connection refused (os error 111)`,
+            // `invalid peer certificate: UnknownIssuer`); the layers above it say `io error`.
+            match std::iter::successors(std::error::Error::source(e), |s| s.source()).last() {
+                Some(cause) => format!("{kind} ({})", first_line(&cause.to_string())),
                 None => kind.to_owned(),
             }
         }

@@ -21,7 +21,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let store = SecretStore::from_env().await;
+    let store = match SecretStore::from_env().await {
+        Ok(store) => store,
+        Err(error) => {
+            tracing::error!("invalid configuration: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let synthflow = match store.fetch::<SynthflowSecret>(&config.secret_id).await {
         Ok(secret) => secret,
         Err(error) => {

@@ -26,6 +26,7 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("SYNTHFLOW_API_BASE", "http://api.synthflow.ai/v2"),
         ("SYNTHFLOW_SIP_ENDPOINT", "sipin.synthflow.ai"),
         ("PROVISION_CONCURRENCY", "0"),
+        ("SDK_TRUST_ROOTS", "os"),
     ] {
         let mut vars = vec![(variable, value.to_owned())];
         if variable != "SYNTHFLOW_SECRET_ID" {

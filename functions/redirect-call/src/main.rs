@@ -30,7 +30,7 @@ async fn cold_start() -> Result<State, shared::Error> {
     }
     let twilio = match &config.twilio_secret_id {
         Some(id) => {
-            let store = SecretStore::from_env().await;
+            let store = SecretStore::from_env().await?;
             Some(CachedSecret::load(store, id.clone(), DEFAULT_TTL).await?)
         }
         None => None,

@@ -42,6 +42,7 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("DIAL_RECORD", "yes"),
         ("TWILIO_SIGNATURE_VALIDATION", "no"),
         ("PUBLIC_BASE_URL", "voice.example.com"),
+        ("SDK_TRUST_ROOTS", "os"),
     ] {
         let message = failed_cold_start(&[
             ("TWILIO_SECRET_ID", "twilio".into()),

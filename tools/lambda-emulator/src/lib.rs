@@ -6,6 +6,7 @@
 //! Source: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -44,6 +45,7 @@ struct Shared {
     outcomes: mpsc::UnboundedSender<(Instant, Outcome)>,
     next_id: Mutex<u64>,
     first_poll: OnceLock<Instant>,
+    constant_trace_id: AtomicBool,
 }
 
 impl Emulator {
@@ -59,6 +61,7 @@ impl Emulator {
             outcomes: outcome_tx,
             next_id: Mutex::new(0),
             first_poll: OnceLock::new(),
+            constant_trace_id: AtomicBool::new(false),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -121,6 +124,13 @@ impl Emulator {
             .flatten()
     }
 
+    /// From now on, every invocation carries the same `Lambda-Runtime-Trace-Id` instead of a
+    /// new one each (as Lambda sends), to tell memory the runtime keeps per trace id apart from
+    /// the rest.
+    pub fn use_constant_trace_id(&self) {
+        self.shared.constant_trace_id.store(true, Ordering::Relaxed);
+    }
+
     /// When the function first asked for an invocation (`GET …/invocation/next`): the end of
     /// its cold start.
     pub fn first_poll(&self) -> Option<Instant> {
@@ -144,11 +154,15 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         *next_id += 1;
         *next_id
     };
-    let deadline = SystemTime::now()
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d + Duration::from_secs(30))
-        .unwrap_or_default()
-        .as_millis();
+        .unwrap_or_default();
+    let deadline = (now + Duration::from_secs(30)).as_millis();
+    let (epoch, trace) = if shared.constant_trace_id.load(Ordering::Relaxed) {
+        (0, 0)
+    } else {
+        (now.as_secs() as u32, id)
+    };
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| {
         headers.insert(name, HeaderValue::from_str(&value).expect("ASCII header"));
@@ -159,9 +173,13 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "lambda-runtime-invoked-function-arn",
         "arn:aws:lambda:us-east-1:123456789012:function:emulated".to_owned(),
     );
+    // X-Ray's header, of the length Lambda sends (without `Lineage`): a root with the epoch
+    // time and 96 random bits, a parent segment id, the sampling decision.
+    // Source: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html> (example),
+    // <https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader>.
     set(
         "lambda-runtime-trace-id",
-        format!("Root=1-00000000-{id:024x}"),
+        format!("Root=1-{epoch:08x}-{trace:024x};Parent={trace:016x};Sampled=0"),
     );
     (StatusCode::OK, headers, event)
 }
