@@ -712,6 +712,9 @@ def refer_cases():
         ("refer-number-prefix", "A number under the +1628* prefix entry",
          "tel:+16285550100", "+16285550100"),
     ]
+    numbers.append(("refer-tel-scheme-case",
+                    "Schemes are case-insensitive (RFC 3966 §3): TEL: is read as tel:",
+                    "TEL:+1-415-555-0100", "+14155550100"))
     for name, description, target, number in numbers:
         yield ok(name, f"{description}: <Dial><Number>", refer_event(name, target),
                  transfer_to_number(number, base, TRANSFER_ENV), TRANSFER_ENV)
@@ -742,6 +745,9 @@ def refer_cases():
          "sip:agent@PBX.Example.COM", "sip:agent@PBX.Example.COM"),
         ("refer-sips", "sips: scheme kept", "sips:agent@pbx.example.com:5061",
          "sips:agent@pbx.example.com:5061"),
+        ("refer-sip-scheme-case",
+         "Schemes are case-insensitive (RFC 3261 §19.1.4): SIP: is read as sip: and written so",
+         "SIP:agent@pbx.example.com;transport=tcp", "sip:agent@pbx.example.com;transport=tcp"),
     ]
     for name, description, target, uri in sips:
         yield ok(name, f"{description}: <Dial><Sip>", refer_event(name, target),
@@ -834,6 +840,8 @@ def refer_cases():
          "sip:agent@pbx.example.com?X-Pad=" + "a" * 1100),
         ("refer-refused-http", "Not a sip:/sips:/tel: target", "http://evil.example/"),
         ("refer-refused-empty-user", "Empty user part", "sip:@pbx.example.com"),
+        ("refer-refused-scheme-case-premium", "TEL: in capitals, a number on no list",
+         "TEL:+882345678901"),
     ]
     for name, description, target in refusals:
         yield ok(name, f"{description}: refused, the caller goes back to the agent",

@@ -12,7 +12,8 @@
 //! - `sip:` / `sips:` `user@host[:port]`, with the parameters `transport` (`udp`, `tcp`, `tls`)
 //!   and `user` (`phone`, `ip`) only — `maddr`, for one, would send the call to another host —
 //!   and `X-` headers, which Twilio passes on; other headers are dropped. One pair of `<…>`
-//!   around it is accepted (`name-addr` form, RFC 3261 §20.30).
+//!   around it is accepted (`name-addr` form, RFC 3261 §20.30), and schemes in any case
+//!   (`TEL:`, `SIP:`), written lowercase.
 
 use std::fmt;
 
@@ -95,28 +96,27 @@ impl TransferTarget {
             .strip_prefix('<')
             .and_then(|v| v.strip_suffix('>'))
             .unwrap_or(value);
-        if let Some(number) = value.strip_prefix("tel:") {
-            let digits: String = number
-                .chars()
-                .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
-                .collect();
-            return E164::parse(&digits)
-                .map(TransferTarget::Number)
-                .map_err(|_| TargetProblem::NotE164);
-        }
         if value.starts_with('+') {
             return E164::parse(value)
                 .map(TransferTarget::Number)
                 .map_err(|_| TargetProblem::NotE164);
         }
-        let (secure, rest) = if let Some(rest) = value.strip_prefix("sips:") {
-            (true, rest)
-        } else if let Some(rest) = value.strip_prefix("sip:") {
-            (false, rest)
-        } else {
-            return Err(TargetProblem::UnknownScheme);
-        };
-        SipTarget::parse(secure, rest).map(TransferTarget::Sip)
+        // Schemes are case-insensitive (RFC 3261 §19.1.4, RFC 3966 §3): `TEL:` is `tel:`.
+        let (scheme, rest) = value.split_once(':').ok_or(TargetProblem::UnknownScheme)?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "tel" => {
+                let digits: String = rest
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
+                    .collect();
+                E164::parse(&digits)
+                    .map(TransferTarget::Number)
+                    .map_err(|_| TargetProblem::NotE164)
+            }
+            "sip" => SipTarget::parse(false, rest).map(TransferTarget::Sip),
+            "sips" => SipTarget::parse(true, rest).map(TransferTarget::Sip),
+            _ => Err(TargetProblem::UnknownScheme),
+        }
     }
 
     /// The target for logs: numbers masked, SIP users that are numbers masked, hosts shown.
@@ -356,5 +356,32 @@ mod tests {
         let t = sip("sip:agent@pbx.example.com?X-A=1%0D%0AVia:%20x&X-B=2");
         assert_eq!(t.headers.len(), 1);
         assert_eq!(t.dropped_headers, ["X-A"]);
+    }
+
+    #[test]
+    fn schemes_in_any_case() {
+        let number = Ok(TransferTarget::Number(E164::parse("+14155550100").unwrap()));
+        for value in [
+            "TEL:+14155550100",
+            "Tel:+1-415-555-0100",
+            "<tEl:+14155550100>",
+        ] {
+            assert_eq!(TransferTarget::parse(value), number, "{value}");
+        }
+        assert_eq!(
+            sip("SIP:agent@pbx.example.com;transport=tcp").address(),
+            "sip:agent@pbx.example.com;transport=tcp"
+        );
+        assert_eq!(
+            sip("<Sips:agent@pbx.example.com:5061>").address(),
+            "sips:agent@pbx.example.com:5061"
+        );
+        for value in [
+            "TEL:4155550100",
+            "SIP:agent@pbx.example.com@evil.example",
+            "HTTP://x",
+        ] {
+            assert!(TransferTarget::parse(value).is_err(), "{value}");
+        }
     }
 }

@@ -189,11 +189,13 @@ fn no_transfer_target_outside_the_allow_list_is_dialed() {
         Just("tel:+14155550100".to_owned()),
         Just("+1628".to_owned()),
         Just("<sip:agent@pbx.example.com".to_owned()),
+        Just("SIP:agent@pbx.example.com".to_owned()),
+        Just("TEL:+1628".to_owned()),
     ];
     let strategy = prop_oneof![
         "\\PC{0,80}",
-        "(tel:)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
-        "sips?:[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
+        "((?i:tel):)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
+        "(?i:sips?):[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
         (allowed_looking, "[ -~\\r\\n]{0,40}").prop_map(|(a, junk)| format!("{a}{junk}")),
     ];
     TestRunner::new(ProptestConfig::with_cases(1024))
