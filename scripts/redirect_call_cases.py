@@ -748,6 +748,12 @@ def refer_cases():
         ("refer-sip-scheme-case",
          "Schemes are case-insensitive (RFC 3261 §19.1.4): SIP: is read as sip: and written so",
          "SIP:agent@pbx.example.com;transport=tcp", "sip:agent@pbx.example.com;transport=tcp"),
+        ("refer-sip-headers-control",
+         "A header whose decoded value holds a control character (ESC, tab, DEL, NEL) or a "
+         "Unicode line separator is dropped; the others are kept",
+         "sip:agent@pbx.example.com?X-Esc=a%1B%5B2Jb&X-Tab=a%09b&X-Del=%7F&X-Nel=%C2%85"
+         "&X-Ls=a%E2%80%A8b&X-Name=Zo%C3%AB",
+         "sip:agent@pbx.example.com?X-Name=" + pct("Zoë")),
     ]
     for name, description, target, uri in sips:
         yield ok(name, f"{description}: <Dial><Sip>", refer_event(name, target),
