@@ -203,6 +203,8 @@ fn no_transfer_target_outside_the_allow_list_is_dialed() {
         "\\PC{0,80}",
         "((?i:tel):)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
         "(?i:sips?):[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
+        "sip:agent@(pbx\\.example\\.com|sipin\\.synthflow\\.ai)[a-z.\\-]{0,12}(:[0-9]{1,5})?(;[a-z]{1,9}=[a-z.]{1,12})?",
+        "sip:agent@[a-z.\\-]{0,12}(pbx\\.example\\.com|sipin\\.synthflow\\.ai)",
         "sip:agent@pbx\\.example\\.com\\?X-[A-Za-z]{1,5}=(%[0-9A-F]{2}|[a-z]){0,12}",
         (allowed_looking, "[ -~\\r\\n]{0,40}").prop_map(|(a, junk)| format!("{a}{junk}")),
     ];
