@@ -45,6 +45,7 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("SDK_TRUST_ROOTS", "os"),
         ("TRANSFER_ALLOWED_NUMBERS", "+1415"),
         ("TRANSFER_ALLOWED_SIP_HOSTS", "*"),
+        ("FALLBACK_NUMBER", "+14155550100"),
     ] {
         let message = failed_cold_start(&[
             ("TWILIO_SECRET_ID", "twilio".into()),
