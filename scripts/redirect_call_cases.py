@@ -712,6 +712,9 @@ def refer_cases():
         ("refer-number-prefix", "A number under the +1628* prefix entry",
          "tel:+16285550100", "+16285550100"),
     ]
+    numbers.append(("refer-tel-scheme-case",
+                    "Schemes are case-insensitive (RFC 3966 §3): TEL: is read as tel:",
+                    "TEL:+1-415-555-0100", "+14155550100"))
     for name, description, target, number in numbers:
         yield ok(name, f"{description}: <Dial><Number>", refer_event(name, target),
                  transfer_to_number(number, base, TRANSFER_ENV), TRANSFER_ENV)
@@ -742,6 +745,15 @@ def refer_cases():
          "sip:agent@PBX.Example.COM", "sip:agent@PBX.Example.COM"),
         ("refer-sips", "sips: scheme kept", "sips:agent@pbx.example.com:5061",
          "sips:agent@pbx.example.com:5061"),
+        ("refer-sip-scheme-case",
+         "Schemes are case-insensitive (RFC 3261 §19.1.4): SIP: is read as sip: and written so",
+         "SIP:agent@pbx.example.com;transport=tcp", "sip:agent@pbx.example.com;transport=tcp"),
+        ("refer-sip-headers-control",
+         "A header whose decoded value holds a control character (ESC, tab, DEL, NEL) or a "
+         "Unicode line separator is dropped; the others are kept",
+         "sip:agent@pbx.example.com?X-Esc=a%1B%5B2Jb&X-Tab=a%09b&X-Del=%7F&X-Nel=%C2%85"
+         "&X-Ls=a%E2%80%A8b&X-Name=Zo%C3%AB",
+         "sip:agent@pbx.example.com?X-Name=" + pct("Zoë")),
     ]
     for name, description, target, uri in sips:
         yield ok(name, f"{description}: <Dial><Sip>", refer_event(name, target),
@@ -834,6 +846,36 @@ def refer_cases():
          "sip:agent@pbx.example.com?X-Pad=" + "a" * 1100),
         ("refer-refused-http", "Not a sip:/sips:/tel: target", "http://evil.example/"),
         ("refer-refused-empty-user", "Empty user part", "sip:@pbx.example.com"),
+        ("refer-refused-scheme-case-premium", "TEL: in capitals, a number on no list",
+         "TEL:+882345678901"),
+        ("refer-refused-allowed-host-as-prefix", "An allowed host followed by another domain",
+         "sip:agent@pbx.example.com.evil.example"),
+        ("refer-refused-allowed-host-as-suffix", "An allowed host with letters in front",
+         "sip:agent@evilpbx.example.com"),
+        ("refer-refused-synthflow-host-as-prefix", "Synthflow's host followed by another domain",
+         "sip:agent@sipin.synthflow.ai.evil.example"),
+        ("refer-refused-synthflow-host-as-suffix", "Synthflow's host with letters in front",
+         "sip:agent@evilsipin.synthflow.ai"),
+        ("refer-refused-encoded-at", "%40 standing for a second '@'",
+         "sip:agent@pbx.example.com%40evil.example"),
+        ("refer-refused-encoded-semicolon", "%3B standing for a ';maddr=' parameter",
+         "sip:agent@pbx.example.com%3Bmaddr=evil.example"),
+        ("refer-refused-encoded-crlf", "%0D%0A after the host",
+         "sip:agent@pbx.example.com%0D%0AX-Injected:%201"),
+        ("refer-refused-ipv6", "An IPv6 literal host", "sip:agent@[2001:db8::1]:5060"),
+        ("refer-refused-trailing-dot", "An allowed host with a trailing dot (not matched)",
+         "sip:agent@pbx.example.com."),
+        ("refer-refused-tel-ext", "tel: with ;ext=", "tel:+1-415-555-0100;ext=12"),
+        ("refer-refused-tel-no-plus", "tel: without '+': a national number is never guessed",
+         "tel:14155550100"),
+        ("refer-refused-bare-national", "Digits without '+' or scheme", "14155550100"),
+        ("refer-refused-nul", "A NUL after an allowed number", "tel:+14155550100\x00"),
+        ("refer-refused-encoded-number", "%2B for the '+' of a listed number",
+         "tel:%2B14155550100"),
+        ("refer-refused-display-name", "A display name before <…>",
+         '"Front desk" <sip:agent@pbx.example.com>'),
+        ("refer-refused-sips-password", "user:password with a port",
+         "sips:agent:secret@pbx.example.com:5061"),
     ]
     for name, description, target in refusals:
         yield ok(name, f"{description}: refused, the caller goes back to the agent",
@@ -876,6 +918,11 @@ def refer_cases():
                    400, "ReferTransferTarget", TRANSFER_ENV)
     yield rejected("refer-blank-target", "ReferTransferTarget empty",
                    refer_event("refer-blank-target", ""), 400, "ReferTransferTarget", TRANSFER_ENV)
+    yield rejected("refer-conflicting-targets",
+                   "ReferTransferTarget twice, a listed number and another: 400, nothing dialed",
+                   refer_event("refer-conflicting-targets", None, refer_params(
+                       "tel:+14155550100") + [("ReferTransferTarget", "tel:+882345678901")]),
+                   400, "ReferTransferTarget", TRANSFER_ENV)
     yield rejected("refer-bad-callsid", "CallSid not of Twilio's shape",
                    refer_event("refer-bad-callsid", None, refer_params(
                        "tel:+14155550100", replace(IN_PROGRESS, CallSid="CA123"))),
@@ -952,6 +999,14 @@ def dial_status_cases():
                    dial_status_event("dial-status-unsigned", dial_status_params("failed"),
                                      sign=False),
                    403, "X-Twilio-Signature")
+    yield rejected("dial-status-wrong-token", "Signed with another account's token",
+                   dial_status_event("dial-status-wrong-token", dial_status_params("failed"),
+                                     token=OTHER_AUTH_TOKEN),
+                   403, "X-Twilio-Signature")
+    yield rejected("dial-status-conflicting-status", "DialCallStatus twice with different values",
+                   dial_status_event("dial-status-conflicting-status",
+                                     dial_status_params("failed") + [("DialCallStatus", "completed")]),
+                   400, "DialCallStatus")
     yield rejected("dial-status-get", "GET /dial_status: the route takes POST only",
                    event("dial-status-get", "GET", dial_status_params("failed"),
                          path="/dial_status"),
@@ -984,6 +1039,18 @@ def fallback_cases():
                    event("fallback-unsigned", "POST", fallback_params(), path="/fallback",
                          sign=False),
                    403, "X-Twilio-Signature")
+    yield rejected("fallback-wrong-token", "Signed with another account's token",
+                   event("fallback-wrong-token", "POST", fallback_params(), path="/fallback",
+                         token=OTHER_AUTH_TOKEN),
+                   403, "X-Twilio-Signature")
+    yield rejected("fallback-get-unsigned", "GET without X-Twilio-Signature",
+                   event("fallback-get-unsigned", "GET", fallback_params(), path="/fallback",
+                         sign=False),
+                   403, "X-Twilio-Signature")
+    yield rejected("fallback-bad-error-code", "ErrorCode that is not Twilio's numeric code",
+                   event("fallback-bad-error-code", "POST",
+                         replace(fallback_params(), ErrorCode="11205;x"), path="/fallback"),
+                   400, "ErrorCode")
     yield rejected("fallback-put", "PUT /fallback: the route takes GET or POST",
                    event("fallback-put", "PUT", fallback_params(), path="/fallback"),
                    405, GET_OR_POST, allow="GET, POST")

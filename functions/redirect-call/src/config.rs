@@ -228,6 +228,7 @@ impl RedirectCallConfig {
                 ));
             }
         };
+        check_fallback_settings_used(|name| env.get(name).is_some(), &fallback)?;
         let say = SayAttributes {
             voice: env.checked(SAY_VOICE, check_say_attribute)?,
             language: env.checked(SAY_LANGUAGE, check_say_attribute)?,
@@ -309,6 +310,32 @@ fn check_synthflow_port(endpoint: &SipEndpoint, transport: Transport) -> Result<
         )),
         _ => Ok(()),
     }
+}
+
+/// Refuses a fallback setting the chosen `FALLBACK_ACTION` would ignore: a `FALLBACK_NUMBER`
+/// without `forward` means a forward was wanted and callers would hear the message instead,
+/// found only when the agent is down. `is_set` says whether a variable is set (not empty).
+fn check_fallback_settings_used(
+    is_set: impl Fn(&str) -> bool,
+    fallback: &FallbackAction,
+) -> Result<(), Error> {
+    let action = fallback.name();
+    for (variable, used_by) in [
+        (FALLBACK_NUMBER, "forward"),
+        (FALLBACK_URL, "redirect"),
+        (FALLBACK_MESSAGE, "say"),
+    ] {
+        if is_set(variable) && action != used_by {
+            return Err(Error::config(
+                variable,
+                format!(
+                    "set, but FALLBACK_ACTION is {action}: only FALLBACK_ACTION={used_by} uses it; \
+                     set FALLBACK_ACTION={used_by} or leave {variable} empty"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_caller_id(v: String) -> Result<String, &'static str> {
@@ -611,6 +638,69 @@ mod tests {
             FallbackAction::Say(DEFAULT_FALLBACK_MESSAGE.into())
         );
         assert_eq!(d.transfer_refused_message, DEFAULT_REFUSED_MESSAGE);
+    }
+
+    #[test]
+    fn a_fallback_setting_the_action_ignores_names_itself() {
+        for (vars, named) in [
+            (vec![(FALLBACK_NUMBER, "+14155550100")], FALLBACK_NUMBER),
+            (
+                vec![(FALLBACK_ACTION, "say"), (FALLBACK_NUMBER, "+14155550100")],
+                FALLBACK_NUMBER,
+            ),
+            (
+                vec![
+                    (FALLBACK_ACTION, "hangup"),
+                    (FALLBACK_URL, "https://x.example/"),
+                ],
+                FALLBACK_URL,
+            ),
+            (
+                vec![
+                    (FALLBACK_ACTION, "forward"),
+                    (FALLBACK_NUMBER, "+14155550100"),
+                    (FALLBACK_URL, "https://x.example/"),
+                ],
+                FALLBACK_URL,
+            ),
+            (
+                vec![(FALLBACK_ACTION, "hangup"), (FALLBACK_MESSAGE, "Goodbye.")],
+                FALLBACK_MESSAGE,
+            ),
+            (
+                vec![
+                    (FALLBACK_ACTION, "redirect"),
+                    (FALLBACK_URL, "https://x.example/"),
+                    (FALLBACK_MESSAGE, "Goodbye."),
+                ],
+                FALLBACK_MESSAGE,
+            ),
+        ] {
+            let err = config(&vars).unwrap_err();
+            assert_eq!(variable_of(err), named, "{vars:?}");
+        }
+        let message = config(&[(FALLBACK_NUMBER, "+14155550100")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("FALLBACK_NUMBER: set, but FALLBACK_ACTION is say"),
+            "{message}"
+        );
+        for vars in [
+            vec![(FALLBACK_ACTION, "say"), (FALLBACK_MESSAGE, "Goodbye.")],
+            vec![(FALLBACK_MESSAGE, "Goodbye.")],
+            vec![
+                (FALLBACK_ACTION, "forward"),
+                (FALLBACK_NUMBER, "+14155550100"),
+            ],
+            vec![
+                (FALLBACK_ACTION, "redirect"),
+                (FALLBACK_URL, "https://x.example/"),
+            ],
+            vec![(FALLBACK_ACTION, "hangup"), (FALLBACK_NUMBER, "")],
+        ] {
+            assert!(config(&vars).is_ok(), "{vars:?}");
+        }
     }
 
     #[test]

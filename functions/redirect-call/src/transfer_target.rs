@@ -11,8 +11,9 @@
 //! - `tel:+E164` (RFC 3966 visual separators `-` `.` `(` `)` removed, no parameters), or `+E164`;
 //! - `sip:` / `sips:` `user@host[:port]`, with the parameters `transport` (`udp`, `tcp`, `tls`)
 //!   and `user` (`phone`, `ip`) only — `maddr`, for one, would send the call to another host —
-//!   and `X-` headers, which Twilio passes on; other headers are dropped. One pair of `<…>`
-//!   around it is accepted (`name-addr` form, RFC 3261 §20.30).
+//!   and `X-` headers, which Twilio passes on; other headers, and values holding a control
+//!   character, are dropped. One pair of `<…>` around it is accepted (`name-addr` form,
+//!   RFC 3261 §20.30), and schemes in any case (`TEL:`, `SIP:`), written lowercase.
 
 use std::fmt;
 
@@ -49,7 +50,8 @@ pub struct SipTarget {
     pub params: Vec<(String, String)>,
     /// The `X-` headers, values decoded.
     pub headers: Vec<Header>,
-    /// Names of the headers that were left out (not `X-`, or a value with a line break).
+    /// Names of the headers that were left out (not `X-`, `X-Twilio…`, or a value with a
+    /// control character or line break).
     pub dropped_headers: Vec<String>,
 }
 
@@ -95,28 +97,27 @@ impl TransferTarget {
             .strip_prefix('<')
             .and_then(|v| v.strip_suffix('>'))
             .unwrap_or(value);
-        if let Some(number) = value.strip_prefix("tel:") {
-            let digits: String = number
-                .chars()
-                .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
-                .collect();
-            return E164::parse(&digits)
-                .map(TransferTarget::Number)
-                .map_err(|_| TargetProblem::NotE164);
-        }
         if value.starts_with('+') {
             return E164::parse(value)
                 .map(TransferTarget::Number)
                 .map_err(|_| TargetProblem::NotE164);
         }
-        let (secure, rest) = if let Some(rest) = value.strip_prefix("sips:") {
-            (true, rest)
-        } else if let Some(rest) = value.strip_prefix("sip:") {
-            (false, rest)
-        } else {
-            return Err(TargetProblem::UnknownScheme);
-        };
-        SipTarget::parse(secure, rest).map(TransferTarget::Sip)
+        // Schemes are case-insensitive (RFC 3261 §19.1.4, RFC 3966 §3): `TEL:` is `tel:`.
+        let (scheme, rest) = value.split_once(':').ok_or(TargetProblem::UnknownScheme)?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "tel" => {
+                let digits: String = rest
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
+                    .collect();
+                E164::parse(&digits)
+                    .map(TransferTarget::Number)
+                    .map_err(|_| TargetProblem::NotE164)
+            }
+            "sip" => SipTarget::parse(false, rest).map(TransferTarget::Sip),
+            "sips" => SipTarget::parse(true, rest).map(TransferTarget::Sip),
+            _ => Err(TargetProblem::UnknownScheme),
+        }
     }
 
     /// The target for logs: numbers masked, SIP users that are numbers masked, hosts shown.
@@ -198,7 +199,7 @@ impl SipTarget {
             }
             let decoded = percent_decode_str(value).decode_utf8_lossy();
             match HeaderName::parse(name) {
-                Ok(name) if !decoded.contains(FORBIDDEN_IN_HEADER_VALUES) => kept.push(Header {
+                Ok(name) if is_passable_value(&decoded) => kept.push(Header {
                     name,
                     value: decoded.into_owned(),
                 }),
@@ -232,6 +233,18 @@ impl SipTarget {
         }
         out
     }
+}
+
+/// Whether a decoded header value may travel on: no control character (C0, DEL, C1: CR, LF,
+/// NUL, ESC, tab, NEL, …), no Unicode line or paragraph separator, and no U+FFFD (bytes that
+/// were not UTF-8). Twilio drops a header with an illegal character (warnings 32110, 32112) and
+/// Synthflow refuses line breaks (<https://docs.synthflow.ai/pass-call-context>); a value the
+/// agent puts in a prompt variable has no use for either.
+fn is_passable_value(value: &str) -> bool {
+    !value.contains(FORBIDDEN_IN_HEADER_VALUES)
+        && !value
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
 }
 
 /// A DNS name (letters, digits, hyphens; dot-separated labels of 1–63 characters, 253 in all)
@@ -356,5 +369,54 @@ mod tests {
         let t = sip("sip:agent@pbx.example.com?X-A=1%0D%0AVia:%20x&X-B=2");
         assert_eq!(t.headers.len(), 1);
         assert_eq!(t.dropped_headers, ["X-A"]);
+    }
+
+    #[test]
+    fn a_header_with_any_control_character_is_dropped() {
+        for value in [
+            "%00",
+            "%01",
+            "%09",
+            "%1B%5B2J",
+            "%7F",
+            "%C2%85",
+            "%E2%80%A8",
+            "%E2%80%A9",
+            "%FF",
+        ] {
+            let t = sip(&format!(
+                "sip:agent@pbx.example.com?X-A=a{value}b&X-B=%C3%A9%2B1"
+            ));
+            assert_eq!(t.dropped_headers, ["X-A"], "{value}");
+            assert_eq!(t.headers.len(), 1, "{value}");
+            assert_eq!(t.headers[0].value, "é+1");
+        }
+    }
+
+    #[test]
+    fn schemes_in_any_case() {
+        let number = Ok(TransferTarget::Number(E164::parse("+14155550100").unwrap()));
+        for value in [
+            "TEL:+14155550100",
+            "Tel:+1-415-555-0100",
+            "<tEl:+14155550100>",
+        ] {
+            assert_eq!(TransferTarget::parse(value), number, "{value}");
+        }
+        assert_eq!(
+            sip("SIP:agent@pbx.example.com;transport=tcp").address(),
+            "sip:agent@pbx.example.com;transport=tcp"
+        );
+        assert_eq!(
+            sip("<Sips:agent@pbx.example.com:5061>").address(),
+            "sips:agent@pbx.example.com:5061"
+        );
+        for value in [
+            "TEL:4155550100",
+            "SIP:agent@pbx.example.com@evil.example",
+            "HTTP://x",
+        ] {
+            assert!(TransferTarget::parse(value).is_err(), "{value}");
+        }
     }
 }

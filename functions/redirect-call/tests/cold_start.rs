@@ -43,6 +43,9 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("TWILIO_SIGNATURE_VALIDATION", "no"),
         ("PUBLIC_BASE_URL", "voice.example.com"),
         ("SDK_TRUST_ROOTS", "os"),
+        ("TRANSFER_ALLOWED_NUMBERS", "+1415"),
+        ("TRANSFER_ALLOWED_SIP_HOSTS", "*"),
+        ("FALLBACK_NUMBER", "+14155550100"),
     ] {
         let message = failed_cold_start(&[
             ("TWILIO_SECRET_ID", "twilio".into()),
@@ -50,6 +53,14 @@ fn each_invalid_variable_is_named_in_one_line() {
         ]);
         assert!(message.contains(&format!("{variable}: ")), "{message}");
     }
+    let message = failed_cold_start(&[
+        ("TWILIO_SECRET_ID", "twilio".into()),
+        ("FALLBACK_ACTION", "forward".into()),
+    ]);
+    assert!(
+        message.contains("FALLBACK_NUMBER: required by FALLBACK_ACTION=forward"),
+        "{message}"
+    );
     let message = failed_cold_start(&[]);
     assert!(message.contains("TWILIO_SECRET_ID: required"), "{message}");
 }

@@ -160,7 +160,14 @@ fn dials_only_allowed(twiml: &str) -> Result<(), String> {
             .strip_prefix("sip:")
             .or_else(|| uri.strip_prefix("sips:"))
             .ok_or(format!("dialed {uri:?}"))?;
-        let address = rest.split('?').next().unwrap();
+        let (address, headers) = rest.split_once('?').unwrap_or((rest, ""));
+        for header in headers.split('&').filter(|h| !h.is_empty()) {
+            let value = header.split_once('=').map_or("", |(_, v)| v);
+            let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            if decoded.chars().any(char::is_control) {
+                return Err(format!("a control character in a header of {uri:?}"));
+            }
+        }
         if address.matches('@').count() != 1 {
             return Err(format!("dialed {uri:?}"));
         }
@@ -189,11 +196,16 @@ fn no_transfer_target_outside_the_allow_list_is_dialed() {
         Just("tel:+14155550100".to_owned()),
         Just("+1628".to_owned()),
         Just("<sip:agent@pbx.example.com".to_owned()),
+        Just("SIP:agent@pbx.example.com".to_owned()),
+        Just("TEL:+1628".to_owned()),
     ];
     let strategy = prop_oneof![
         "\\PC{0,80}",
-        "(tel:)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
-        "sips?:[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
+        "((?i:tel):)?\\+[0-9()\\-. ]{4,18}(;[a-z\\-=]{0,12})?",
+        "(?i:sips?):[a-zA-Z0-9+.\\-]{0,10}@[a-zA-Z0-9.@:;=<> \\-]{1,40}(\\?[ -~]{0,40})?",
+        "sip:agent@(pbx\\.example\\.com|sipin\\.synthflow\\.ai)[a-z.\\-]{0,12}(:[0-9]{1,5})?(;[a-z]{1,9}=[a-z.]{1,12})?",
+        "sip:agent@[a-z.\\-]{0,12}(pbx\\.example\\.com|sipin\\.synthflow\\.ai)",
+        "sip:agent@pbx\\.example\\.com\\?X-[A-Za-z]{1,5}=(%[0-9A-F]{2}|[a-z]){0,12}",
         (allowed_looking, "[ -~\\r\\n]{0,40}").prop_map(|(a, junk)| format!("{a}{junk}")),
     ];
     TestRunner::new(ProptestConfig::with_cases(1024))
