@@ -59,40 +59,6 @@ pub enum Error {
         /// The limit that was exceeded.
         limit: usize,
     },
-
-    /// Synthflow answered with an error status (after any retries).
-    ///
-    /// `message` is what Synthflow said, read leniently from its error body (`{"detail": …}` as
-    /// a string or an object, `{"error", "message"}`, or the raw text), with the API key removed.
-    /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
-    #[error("Synthflow {operation}: HTTP {status}: {message}")]
-    SynthflowStatus {
-        /// The operation, named after its page in Synthflow's API reference, e.g.
-        /// `create-custom-number`.
-        operation: &'static str,
-        /// The HTTP status Synthflow answered.
-        status: u16,
-        /// Synthflow's message.
-        message: String,
-    },
-
-    /// Synthflow could not be reached, or did not answer in time (after any retries).
-    #[error("Synthflow {operation}: {reason}")]
-    SynthflowUnreachable {
-        /// The operation, e.g. `get-phone-number`.
-        operation: &'static str,
-        /// What happened (timed out, connection refused or lost), never the URL or the key.
-        reason: String,
-    },
-
-    /// Synthflow answered with a success status but a body not of the documented shape.
-    #[error("Synthflow {operation}: unexpected response: {reason}")]
-    SynthflowResponse {
-        /// The operation, e.g. `list-assistants`.
-        operation: &'static str,
-        /// What was wrong with the body.
-        reason: String,
-    },
 }
 
 impl Error {

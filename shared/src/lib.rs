@@ -10,7 +10,6 @@
 //! - [`env`]: reading environment variables, and the checks every function's configuration
 //!   shares (SIP endpoint, URL, printable text, secret id).
 //! - [`strict_json`]: JSON read with repeated keys refused and errors that never quote values.
-//! - [`synthflow`]: Synthflow's Platform API types and HTTP client, for provisioning.
 //!
 //! Every fallible function returns [`Error`], the crate's one error type.
 
@@ -21,7 +20,6 @@ pub mod phone;
 pub mod secrets;
 pub mod sip;
 pub mod strict_json;
-pub mod synthflow;
 pub mod twilio;
 pub mod twiml;
 

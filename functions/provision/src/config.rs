@@ -8,7 +8,7 @@ use shared::sip::SipEndpoint;
 /// Synthflow. Required by `provision`.
 pub const SYNTHFLOW_SECRET_ID: &str = "SYNTHFLOW_SECRET_ID";
 /// Base URL of Synthflow's API, matching the workspace's cluster. Default
-/// [`shared::synthflow::GLOBAL_API_BASE`].
+/// [`synthflow::GLOBAL_API_BASE`].
 pub const SYNTHFLOW_API_BASE: &str = "SYNTHFLOW_API_BASE";
 /// How many numbers `provision` works on at once, 1–16. Default [`DEFAULT_CONCURRENCY`].
 pub const PROVISION_CONCURRENCY: &str = "PROVISION_CONCURRENCY";
@@ -53,7 +53,7 @@ impl ProvisionConfig {
         let api_base = parse_api_base(
             env.get(SYNTHFLOW_API_BASE)
                 .as_deref()
-                .unwrap_or(shared::synthflow::GLOBAL_API_BASE),
+                .unwrap_or(synthflow::GLOBAL_API_BASE),
         )
         .map_err(|reason| Error::config(SYNTHFLOW_API_BASE, reason))?;
         Ok(ProvisionConfig {

@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 use shared::phone::E164;
 use shared::secrets::SecretStore;
 use shared::sip::SipEndpoint;
-use shared::synthflow::{
+use synthflow::{
     AgentSettings, Assistant, AssistantFields, AssistantType, CREATE_ONLY_AGENT_FIELDS, Client,
     CreateAssistant, CreateCustomNumber, PhoneNumber, ProviderName, UpdateAssistant,
     VOICE_ENGINE_VERSION,
@@ -711,14 +711,20 @@ pub struct StepError {
 }
 
 impl StepError {
-    fn new(step: Step, error: shared::Error) -> Self {
-        let status = match &error {
-            shared::Error::SynthflowStatus { status, .. } => Some(*status),
-            _ => None,
-        };
+    /// A step that failed talking to Synthflow: its status, if it answered, and its message.
+    fn synthflow(step: Step, error: synthflow::Error) -> Self {
         StepError {
             step,
-            status,
+            status: error.status(),
+            message: error.to_string(),
+        }
+    }
+
+    /// A step that failed before reaching Synthflow (reading the trunk credentials).
+    fn local(step: Step, error: shared::Error) -> Self {
+        StepError {
+            step,
+            status: None,
             message: error.to_string(),
         }
     }
@@ -917,7 +923,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
         &self,
         mode: Mode,
         spec: &NumberSpec,
-        assistants: &OnceCell<Result<Vec<Assistant>, shared::Error>>,
+        assistants: &OnceCell<Result<Vec<Assistant>, synthflow::Error>>,
         cutoff: Option<SystemTime>,
     ) -> NumberReport {
         let mut report = NumberReport {
@@ -949,7 +955,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
         &self,
         mode: Mode,
         spec: &NumberSpec,
-        assistants: &OnceCell<Result<Vec<Assistant>, shared::Error>>,
+        assistants: &OnceCell<Result<Vec<Assistant>, synthflow::Error>>,
         report: &mut NumberReport,
     ) -> Result<(), StepError> {
         let number = &spec.phone_number;
@@ -957,7 +963,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .client
             .get_phone_number(&self.workspace_id, number)
             .await
-            .map_err(|e| StepError::new(Step::LookupNumber, e))?;
+            .map_err(|e| StepError::synthflow(Step::LookupNumber, e))?;
         if let Some(existing) = existing {
             report.number = Some(NumberOutcome::Exists);
             report.number_drift = number_drift(spec, &existing);
@@ -967,7 +973,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                 self.client
                     .create_custom_number(&body)
                     .await
-                    .map_err(|e| StepError::new(Step::ImportNumber, e))?;
+                    .map_err(|e| StepError::synthflow(Step::ImportNumber, e))?;
                 report.number = Some(NumberOutcome::Created);
             } else {
                 report.number = Some(NumberOutcome::WouldCreate);
@@ -978,7 +984,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .get_or_init(|| self.client.list_assistants())
             .await
             .as_ref()
-            .map_err(|e| StepError::new(Step::FindAgent, e.clone()))?;
+            .map_err(|e| StepError::synthflow(Step::FindAgent, e.clone()))?;
         let bound: Vec<&Assistant> = all
             .iter()
             .filter(|a| a.is(AssistantType::Inbound) && a.is_bound_to(number))
@@ -990,7 +996,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                     .client
                     .create_assistant(&create_body(spec), all)
                     .await
-                    .map_err(|e| StepError::new(Step::CreateAgent, e))?;
+                    .map_err(|e| StepError::synthflow(Step::CreateAgent, e))?;
                 report.model_id = Some(model_id);
                 report.agent = Some(AgentOutcome::Created);
             }
@@ -1007,7 +1013,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                     self.client
                         .update_assistant(&current.model_id, &changes)
                         .await
-                        .map_err(|e| StepError::new(Step::UpdateAgent, e))?;
+                        .map_err(|e| StepError::synthflow(Step::UpdateAgent, e))?;
                     report.agent = Some(AgentOutcome::Updated);
                 }
             }
@@ -1035,7 +1041,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                 self.secrets
                     .trunk_credentials(id)
                     .await
-                    .map_err(|e| StepError::new(Step::TrunkCredentials, e))?,
+                    .map_err(|e| StepError::local(Step::TrunkCredentials, e))?,
             ),
             None => None,
         };
@@ -1254,7 +1260,7 @@ mod tests {
     use fake_synthflow::{FakeSynthflow, Fault, FaultRule, RecordedRequest, Route};
     use secrecy::SecretString;
     use serde_json::json;
-    use shared::synthflow::ClientOptions;
+    use synthflow::ClientOptions;
 
     use super::*;
 

@@ -8,7 +8,7 @@ use provision::secrets::SynthflowSecret;
 use provision::{Provisioner, deadline_of};
 use serde_json::value::RawValue;
 use shared::secrets::SecretStore;
-use shared::synthflow::{Client, ClientOptions};
+use synthflow::{Client, ClientOptions};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -1,13 +1,13 @@
-//! `shared::synthflow::Client` over real HTTP against the fake Synthflow server.
+//! `synthflow::Client` over real HTTP against the fake Synthflow server.
 
 use std::time::Duration;
 
 use fake_synthflow::{FakeSynthflow, Fault, FaultRule, Route};
 use secrecy::SecretString;
 use serde_json::json;
-use shared::Error;
 use shared::phone::E164;
-use shared::synthflow::{
+use synthflow::Error;
+use synthflow::{
     AgentSettings, AssistantFields, AssistantType, Client, ClientOptions, CreateAssistant,
 };
 use url::Url;
@@ -80,7 +80,7 @@ async fn an_unreachable_host_is_reported_without_url_or_key() {
         .unwrap_err();
     assert_eq!(
         error,
-        Error::SynthflowUnreachable {
+        Error::Unreachable {
             operation: "get-phone-number",
             reason: "could not connect".into()
         }
@@ -98,7 +98,7 @@ async fn an_agent_error_carries_synthflows_status_and_description_and_is_not_ret
     body.phone_number = Some(number());
     let error = client.create_assistant(&body, &[]).await.unwrap_err();
     match error {
-        Error::SynthflowStatus {
+        Error::Status {
             operation,
             status,
             message,

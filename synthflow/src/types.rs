@@ -16,8 +16,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::phone::E164;
 use secrecy::{ExposeSecret as _, SecretString};
+use shared::phone::E164;
 
 /// Declares an enum of strings: each variant is written as, and read only from, its string.
 /// Reading accepts nothing but a JSON string (serde's derive would also take `{"<variant>": …}`).

@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::types::{
+use crate::Error;
+use crate::types::{
     Assistant, AssistantCreated, AssistantPage, CreateAssistant, CreateCustomNumber,
     CustomNumberCreated, Envelope, MaybeEnveloped, PhoneNumber, UpdateAssistant, error_message,
 };
-use crate::Error;
-use crate::phone::E164;
+use shared::phone::E164;
 
 /// Operation names, after the pages of Synthflow's API reference. They appear in errors and logs.
 mod op {
@@ -111,12 +111,12 @@ impl Failure {
 
     fn into_error(self, operation: &'static str) -> Error {
         match self {
-            Failure::Status { status, message } => Error::SynthflowStatus {
+            Failure::Status { status, message } => Error::Status {
                 operation,
                 status,
                 message,
             },
-            Failure::Network(reason) => Error::SynthflowUnreachable { operation, reason },
+            Failure::Network(reason) => Error::Unreachable { operation, reason },
         }
     }
 }
@@ -131,14 +131,14 @@ impl Client {
     /// A client for the API at `base` (e.g. [`super::GLOBAL_API_BASE`]) with `api_key`.
     ///
     /// # Errors
-    /// [`Error::SynthflowUnreachable`] when the HTTP client cannot be built (TLS set-up).
+    /// [`Error::Unreachable`] when the HTTP client cannot be built (TLS set-up).
     pub fn new(base: Url, api_key: SecretString, options: ClientOptions) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .user_agent(concat!("synthflow-sip-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::SynthflowUnreachable {
+            .map_err(|e| Error::Unreachable {
                 operation: "client",
                 reason: format!("cannot build the HTTP client: {}", e.without_url()),
             })?;
@@ -163,8 +163,8 @@ impl Client {
     /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/get-phone-number>.
     ///
     /// # Errors
-    /// [`Error::SynthflowStatus`] for other error statuses (e.g. 401 for a wrong key),
-    /// [`Error::SynthflowUnreachable`], [`Error::SynthflowResponse`].
+    /// [`Error::Status`] for other error statuses (e.g. 401 for a wrong key),
+    /// [`Error::Unreachable`], [`Error::Response`].
     pub async fn get_phone_number(
         &self,
         workspace_id: &str,
@@ -177,7 +177,7 @@ impl Client {
         {
             Ok(body) => parse::<MaybeEnveloped<PhoneNumber>>(op::GET_PHONE_NUMBER, &body)
                 .map(|n| Some(n.into_inner())),
-            Err(Error::SynthflowStatus {
+            Err(Error::Status {
                 status: 400 | 404, ..
             }) => Ok(None),
             Err(e) => Err(e),
@@ -193,9 +193,9 @@ impl Client {
     /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
     ///
     /// # Errors
-    /// [`Error::SynthflowStatus`] (e.g. 400 when `termination_uri` is missing for the provider,
-    /// 403 when provider import is not enabled), [`Error::SynthflowUnreachable`],
-    /// [`Error::SynthflowResponse`].
+    /// [`Error::Status`] (e.g. 400 when `termination_uri` is missing for the provider,
+    /// 403 when provider import is not enabled), [`Error::Unreachable`],
+    /// [`Error::Response`].
     pub async fn create_custom_number(
         &self,
         body: &CreateCustomNumber,
@@ -230,7 +230,7 @@ impl Client {
     /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/list-assistant>.
     ///
     /// # Errors
-    /// [`Error::SynthflowStatus`], [`Error::SynthflowUnreachable`], [`Error::SynthflowResponse`].
+    /// [`Error::Status`], [`Error::Unreachable`], [`Error::Response`].
     pub async fn list_assistants(&self) -> Result<Vec<Assistant>, Error> {
         let limit = self.options.page_size.max(1);
         let mut all: Vec<Assistant> = Vec::new();
@@ -262,7 +262,7 @@ impl Client {
                 return Ok(all);
             }
         }
-        Err(Error::SynthflowResponse {
+        Err(Error::Response {
             operation: op::LIST_ASSISTANTS,
             reason: format!("still paginating after {MAX_PAGES} pages"),
         })
@@ -278,8 +278,8 @@ impl Client {
     /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
     ///
     /// # Errors
-    /// [`Error::SynthflowStatus`] (400 with `{"detail": {…}}` for invalid settings),
-    /// [`Error::SynthflowUnreachable`], [`Error::SynthflowResponse`].
+    /// [`Error::Status`] (400 with `{"detail": {…}}` for invalid settings),
+    /// [`Error::Unreachable`], [`Error::Response`].
     pub async fn create_assistant(
         &self,
         body: &CreateAssistant,
@@ -315,7 +315,7 @@ impl Client {
     /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/update-assistant>.
     ///
     /// # Errors
-    /// [`Error::SynthflowStatus`], [`Error::SynthflowUnreachable`].
+    /// [`Error::Status`], [`Error::Unreachable`].
     pub async fn update_assistant(
         &self,
         model_id: &str,
@@ -405,8 +405,8 @@ impl Client {
                         "; whether it was created is unknown, the lookup failed too ({lookup_error})"
                     );
                     match &mut error {
-                        Error::SynthflowStatus { message: text, .. }
-                        | Error::SynthflowUnreachable { reason: text, .. } => {
+                        Error::Status { message: text, .. }
+                        | Error::Unreachable { reason: text, .. } => {
                             text.push_str(&note);
                         }
                         _ => {}
@@ -497,7 +497,7 @@ impl Client {
 }
 
 fn parse<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::SynthflowResponse {
+    serde_json::from_slice(body).map_err(|e| Error::Response {
         operation,
         reason: e.to_string(),
     })

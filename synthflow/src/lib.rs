@@ -1,5 +1,8 @@
 //! Synthflow's Platform API: the requests and answers provisioning needs, and one HTTP client.
 //!
+//! A crate of its own so that only the functions that call Synthflow's API (provision) compile
+//! `reqwest` and `backon`; the webhook dials Synthflow by SIP and needs none of it.
+//!
 //! - [`types`]: request bodies (typed after the field tables of Synthflow's API reference) and
 //!   answers (lenient: unknown fields are ignored, the `status` text is never read).
 //! - [`Client`]: one `reqwest` client with timeouts, retries with backoff for reads, and creates
@@ -12,9 +15,11 @@
 //! <https://docs.synthflow.ai/customer-region/llms.txt>.
 
 mod client;
+mod error;
 pub mod types;
 
 pub use client::{Client, ClientOptions};
+pub use error::Error;
 pub use types::*;
 
 /// Base URL of Synthflow's Global cluster (the API reference's default server).
