@@ -7,6 +7,8 @@
 
 use std::str::FromStr;
 
+use strum::VariantNames;
+
 use crate::Error;
 use crate::sip::{DEFAULT_ENDPOINT, SipEndpoint};
 
@@ -49,6 +51,24 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     {
         self.get(name)
             .map(|v| v.parse::<T>().map_err(|reason| Error::config(name, reason)))
+            .transpose()
+    }
+
+    /// The variable read as one of a closed set of names (an enum deriving strum's
+    /// `EnumString` and `VariantNames`), or `None` when unset.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `name` and listing the accepted values
+    /// ("expected udp, tcp or tls").
+    pub fn choice<T>(&self, name: &'static str) -> Result<Option<T>, Error>
+    where
+        T: FromStr + VariantNames,
+    {
+        self.get(name)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|_| Error::config(name, expected_one_of(T::VARIANTS)))
+            })
             .transpose()
     }
 
@@ -115,6 +135,15 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// "expected a, b or c": the reason given for a value outside `names`.
+pub fn expected_one_of(names: &[&str]) -> String {
+    match names {
+        [] => "expected nothing".to_owned(),
+        [only] => format!("expected {only}"),
+        [init @ .., last] => format!("expected {} or {last}", init.join(", ")),
+    }
+}
+
 /// A secret name or ARN ([`crate::secrets::is_secret_id`]).
 ///
 /// # Errors
@@ -176,6 +205,34 @@ mod tests {
                 .starts_with("S: expected a secret")
         );
         assert_eq!(e.sip_endpoint().unwrap().to_string(), DEFAULT_ENDPOINT);
+    }
+
+    #[test]
+    fn a_refused_choice_lists_what_is_accepted() {
+        let env = env(&[("SIP_TRANSPORT", "sctp"), ("DIAL_RECORD", "yes")]);
+        assert_eq!(
+            env.choice::<crate::sip::Transport>("SIP_TRANSPORT"),
+            Err(Error::config("SIP_TRANSPORT", "expected udp, tcp or tls"))
+        );
+        assert_eq!(
+            env.choice::<crate::twiml::Record>("DIAL_RECORD"),
+            Err(Error::config(
+                "DIAL_RECORD",
+                "expected do-not-record, record-from-answer, record-from-ringing, \
+                 record-from-answer-dual or record-from-ringing-dual"
+            ))
+        );
+        assert_eq!(env.choice::<crate::sip::Transport>("UNSET"), Ok(None));
+        let env2 = super::Env::from_lookup(|name: &str| {
+            Some(if name == "T" { "TLS" } else { "true" }.to_owned())
+        });
+        assert_eq!(env2.choice("T"), Ok(Some(crate::sip::Transport::Tls)));
+        assert_eq!(
+            env2.choice("DIAL_RECORD"),
+            Ok(Some(crate::twiml::Record::RecordFromAnswer)),
+            "Twilio's alias true"
+        );
+        assert_eq!(expected_one_of(&["a"]), "expected a");
     }
 
     #[test]

@@ -125,7 +125,18 @@ fn is_dns_name(host: &str) -> bool {
 
 /// SIP transport for the INVITE. Twilio uses UDP unless the URI says otherwise.
 /// Source: <https://www.twilio.com/docs/voice/twiml/sip#transport>.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum Transport {
     /// UDP (Twilio's default; no URI parameter is written).
     #[default]
@@ -134,19 +145,6 @@ pub enum Transport {
     Tcp,
     /// TLS: `;transport=tls`.
     Tls,
-}
-
-impl FromStr for Transport {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "udp" => Ok(Transport::Udp),
-            "tcp" => Ok(Transport::Tcp),
-            "tls" => Ok(Transport::Tls),
-            _ => Err("expected udp, tcp or tls"),
-        }
-    }
 }
 
 impl Transport {

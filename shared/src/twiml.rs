@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
 use quick_xml::escape::partial_escape;
 
@@ -21,11 +20,16 @@ const DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
 /// `<Dial record="…">`: whether and how Twilio records the dialed call.
 /// Source: <https://www.twilio.com/docs/voice/twiml/dial#record>.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Record {
-    /// `do-not-record` (Twilio's default).
+    /// `do-not-record` (Twilio's default); `false` is Twilio's alias.
+    #[strum(to_string = "do-not-record", serialize = "false")]
     DoNotRecord,
-    /// `record-from-answer`.
+    /// `record-from-answer`; `true` is Twilio's alias.
+    #[strum(to_string = "record-from-answer", serialize = "true")]
     RecordFromAnswer,
     /// `record-from-ringing`.
     RecordFromRinging,
@@ -38,35 +42,7 @@ pub enum Record {
 impl Record {
     /// Twilio's spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Record::DoNotRecord => "do-not-record",
-            Record::RecordFromAnswer => "record-from-answer",
-            Record::RecordFromRinging => "record-from-ringing",
-            Record::RecordFromAnswerDual => "record-from-answer-dual",
-            Record::RecordFromRingingDual => "record-from-ringing-dual",
-        }
-    }
-}
-
-impl FromStr for Record {
-    type Err = &'static str;
-
-    /// Accepts Twilio's five values, and its aliases `true` (`record-from-answer`) and `false`
-    /// (`do-not-record`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "do-not-record" | "false" => Record::DoNotRecord,
-            "record-from-answer" | "true" => Record::RecordFromAnswer,
-            "record-from-ringing" => Record::RecordFromRinging,
-            "record-from-answer-dual" => Record::RecordFromAnswerDual,
-            "record-from-ringing-dual" => Record::RecordFromRingingDual,
-            _ => {
-                return Err(
-                    "expected do-not-record, record-from-answer, record-from-ringing, \
-                     record-from-answer-dual or record-from-ringing-dual",
-                );
-            }
-        })
+        self.into()
     }
 }
 
@@ -183,7 +159,7 @@ impl SayAttributes {
 }
 
 /// A TwiML `<Response>` written verb by verb, e.g.
-/// `Response::new().say(&attrs, "Sorry.").hangup().finish()`.
+/// `Response::new().say(&attrs, "Sorry.").hangup().into_twiml()`.
 #[derive(Debug)]
 pub struct Response {
     out: String,
@@ -246,7 +222,7 @@ impl Response {
     }
 
     /// The document, `</Response>` closed.
-    pub fn finish(mut self) -> String {
+    pub fn into_twiml(mut self) -> String {
         self.out.push_str("</Response>");
         self.out
     }
@@ -258,7 +234,7 @@ impl Response {
 /// are escaped. Attribute values must not contain line breaks or tabs: Twilio's libraries write
 /// those as character references, this writer does not, and configuration refuses them.
 pub fn dial_sip(dial: &DialAttributes, sip: &SipAttributes<'_>, uri: &str) -> String {
-    Response::new().dial_sip(dial, sip, uri).finish()
+    Response::new().dial_sip(dial, sip, uri).into_twiml()
 }
 
 fn open_tag(out: &mut String, name: &str, mut attrs: Vec<(&'static str, Cow<'_, str>)>) {
@@ -363,7 +339,7 @@ mod tests {
             Response::new()
                 .say(&say, "Sorry & <goodbye>")
                 .hangup()
-                .finish(),
+                .into_twiml(),
             r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Sorry &amp; &lt;goodbye&gt;</Say><Hangup /></Response>"#
         );
         // r.dial(action=…, caller_id=…, refer_url=…, refer_method="POST").number(…)
@@ -375,14 +351,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            Response::new().dial_number(&dial, "+14155550100").finish(),
+            Response::new()
+                .dial_number(&dial, "+14155550100")
+                .into_twiml(),
             r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="https://h/dial_status" callerId="+16175551212" referMethod="POST" referUrl="https://h/refer"><Number>+14155550100</Number></Dial></Response>"#
         );
         // r.redirect("https://hooks.example.com/vm?a=1&b=2")
         assert_eq!(
             Response::new()
                 .redirect("https://hooks.example.com/vm?a=1&b=2")
-                .finish(),
+                .into_twiml(),
             r#"<?xml version="1.0" encoding="UTF-8"?><Response><Redirect>https://hooks.example.com/vm?a=1&amp;b=2</Redirect></Response>"#
         );
     }

@@ -12,7 +12,7 @@ use shared::twiml::{DialAttributes, Record, SayAttributes};
 
 use crate::dial::{CALLEE_HEADER, DIRECTION_HEADER};
 use crate::external_id::ExternalIdFormat;
-use crate::fallback::{DEFAULT_FALLBACK_MESSAGE, FallbackAction};
+use crate::fallback::{DEFAULT_FALLBACK_MESSAGE, FallbackAction, FallbackKind};
 use crate::refer::{DEFAULT_REFUSED_MESSAGE, TransferRefused};
 use crate::transfer_allow_list::TransferAllowList;
 /// `udp` (default), `tcp` or `tls`.
@@ -148,7 +148,7 @@ impl RedirectCallConfig {
         let env = Env::from_lookup(get);
 
         let sip_endpoint = env.sip_endpoint()?;
-        let sip_transport: Transport = env.parse(SIP_TRANSPORT)?.unwrap_or_default();
+        let sip_transport: Transport = env.choice(SIP_TRANSPORT)?.unwrap_or_default();
         check_synthflow_port(&sip_endpoint, sip_transport)?;
         let extra_headers = env
             .checked(SIP_EXTRA_HEADERS, |spec| parse_extra_headers(&spec))?
@@ -162,7 +162,7 @@ impl RedirectCallConfig {
         let dial = DialAttributes {
             answer_on_bridge: env.bool(DIAL_ANSWER_ON_BRIDGE)?,
             caller_id: env.checked(DIAL_CALLER_ID, check_caller_id)?,
-            record: env.parse::<Record>(DIAL_RECORD)?,
+            record: env.choice::<Record>(DIAL_RECORD)?,
             time_limit: env.whole_number(DIAL_TIME_LIMIT, 1, 86_400)?,
             timeout: env.whole_number(DIAL_TIMEOUT, 5, 600)?,
             ..DialAttributes::default()
@@ -202,31 +202,25 @@ impl RedirectCallConfig {
             env.checked(name, check_message)
                 .map(|v| v.unwrap_or_else(|| default.to_owned()))
         };
-        let fallback = match env.get(FALLBACK_ACTION).as_deref() {
-            None | Some("say") => {
+        let fallback = match env.choice(FALLBACK_ACTION)?.unwrap_or(FallbackKind::Say) {
+            FallbackKind::Say => {
                 FallbackAction::Say(message(FALLBACK_MESSAGE, DEFAULT_FALLBACK_MESSAGE)?)
             }
-            Some("forward") => FallbackAction::Forward(
+            FallbackKind::Forward => FallbackAction::Forward(
                 env.checked(FALLBACK_NUMBER, |v| E164::parse(&v))?
                     .ok_or(Error::config(
                         FALLBACK_NUMBER,
                         "required by FALLBACK_ACTION=forward: the E.164 number to forward to",
                     ))?,
             ),
-            Some("redirect") => FallbackAction::Redirect(
+            FallbackKind::Redirect => FallbackAction::Redirect(
                 env.checked(FALLBACK_URL, |v| check_http_url(&v).map(|_| v))?
                     .ok_or(Error::config(
                         FALLBACK_URL,
                         "required by FALLBACK_ACTION=redirect: the absolute http(s) URL of your TwiML",
                     ))?,
             ),
-            Some("hangup") => FallbackAction::Hangup,
-            Some(_) => {
-                return Err(Error::config(
-                    FALLBACK_ACTION,
-                    "expected say, forward, redirect or hangup",
-                ));
-            }
+            FallbackKind::Hangup => FallbackAction::Hangup,
         };
         check_fallback_settings_used(|name| env.get(name).is_some(), &fallback)?;
         let say = SayAttributes {
@@ -241,9 +235,9 @@ impl RedirectCallConfig {
             dial,
             dial_action,
             dial_refer,
-            external_id_format: env.parse(X_EI_FORMAT)?.unwrap_or_default(),
+            external_id_format: env.choice(X_EI_FORMAT)?.unwrap_or_default(),
             transfer_allow_list,
-            transfer_refused: env.parse(TRANSFER_REFUSED)?.unwrap_or_default(),
+            transfer_refused: env.choice(TRANSFER_REFUSED)?.unwrap_or_default(),
             transfer_refused_message: message(TRANSFER_REFUSED_MESSAGE, DEFAULT_REFUSED_MESSAGE)?,
             fallback,
             say,

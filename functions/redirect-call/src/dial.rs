@@ -137,7 +137,7 @@ pub fn dial(
     let agent = agent_dial(config, params)?;
     let twiml = Response::new()
         .dial_sip(&dial_attributes(config, target), sip, &agent.uri)
-        .finish();
+        .into_twiml();
     Ok(Dialed { agent, twiml })
 }
 

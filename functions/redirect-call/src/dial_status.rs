@@ -9,15 +9,16 @@
 //! `canceled`, or a SIP final response of 400 or more (486 Busy Here, 503 Service Unavailable,
 //! 603 Decline, …) — gets the configured fallback.
 
-use std::str::FromStr;
-
 use shared::twilio::{CallSid, WebhookParams};
 use shared::twiml::Response;
 
 use crate::config::RedirectCallConfig;
 
-/// `DialCallStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `DialCallStatus`, spelled as Twilio sends it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum DialCallStatus {
     /// `completed`: the leg was answered and has ended.
     Completed,
@@ -34,32 +35,13 @@ pub enum DialCallStatus {
 }
 
 impl DialCallStatus {
+    /// Why a value is refused: Twilio's six values.
+    pub const INVALID: &'static str =
+        "expected completed, answered, busy, no-answer, failed or canceled";
+
     /// Twilio's spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            DialCallStatus::Completed => "completed",
-            DialCallStatus::Answered => "answered",
-            DialCallStatus::Busy => "busy",
-            DialCallStatus::NoAnswer => "no-answer",
-            DialCallStatus::Failed => "failed",
-            DialCallStatus::Canceled => "canceled",
-        }
-    }
-}
-
-impl FromStr for DialCallStatus {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "completed" => DialCallStatus::Completed,
-            "answered" => DialCallStatus::Answered,
-            "busy" => DialCallStatus::Busy,
-            "no-answer" => DialCallStatus::NoAnswer,
-            "failed" => DialCallStatus::Failed,
-            "canceled" => DialCallStatus::Canceled,
-            _ => return Err("expected completed, answered, busy, no-answer, failed or canceled"),
-        })
+        self.into()
     }
 }
 
@@ -92,7 +74,7 @@ pub fn answer_dial_status(
     let status: DialCallStatus = params
         .require("DialCallStatus")?
         .parse()
-        .map_err(|reason| invalid("DialCallStatus", reason))?;
+        .map_err(|_| invalid("DialCallStatus", DialCallStatus::INVALID))?;
     let sip_response_code = params
         .get_non_empty("DialSipResponseCode")?
         .map(|code| {
@@ -108,7 +90,7 @@ pub fn answer_dial_status(
     let reached_agent = matches!(status, DialCallStatus::Completed | DialCallStatus::Answered)
         && sip_response_code.is_none_or(|code| code < 400);
     let (fallback, twiml) = if reached_agent {
-        (None, Response::new().hangup().finish())
+        (None, Response::new().hangup().into_twiml())
     } else {
         (
             Some(config.fallback.name()),

@@ -10,15 +10,24 @@
 //!   once, like every header value: `X-EI=E%2ECA…%3B`; Twilio decodes URI headers when it
 //!   writes the INVITE (RFC 3261 §19.1.1), so Synthflow receives `X-EI: E.CA…;`.
 
-use std::str::FromStr;
-
 use shared::twilio::CallSid;
 
 /// Length of a `CallSid`: `CA` and 32 hex digits.
 const CALL_SID_LEN: usize = 34;
 
 /// The form of the `X-EI` value.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum ExternalIdFormat {
     /// `CA…`.
     #[default]
@@ -41,18 +50,6 @@ impl ExternalIdFormat {
         match self {
             ExternalIdFormat::CallSid => CALL_SID_LEN,
             ExternalIdFormat::Tokens => "E%2E".len() + CALL_SID_LEN + "%3B".len(),
-        }
-    }
-}
-
-impl FromStr for ExternalIdFormat {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "callsid" => Ok(ExternalIdFormat::CallSid),
-            "tokens" => Ok(ExternalIdFormat::Tokens),
-            _ => Err("expected callsid or tokens"),
         }
     }
 }

@@ -11,8 +11,14 @@ use shared::twiml::{DialAttributes, Response, SayAttributes};
 pub const DEFAULT_FALLBACK_MESSAGE: &str =
     "Sorry, our assistant is not available right now. Please call again later.";
 
-/// `FALLBACK_ACTION` and what it needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `FALLBACK_ACTION` and what it needs; [`FallbackKind`] is its name alone.
+#[derive(Clone, Debug, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(FallbackKind),
+    doc = "`FALLBACK_ACTION`'s value: `say`, `forward`, `redirect` or `hangup`.",
+    derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames),
+    strum(serialize_all = "lowercase")
+)]
 pub enum FallbackAction {
     /// `say` (default): `<Say>{message}</Say><Hangup />`.
     Say(String),
@@ -28,12 +34,7 @@ pub enum FallbackAction {
 impl FallbackAction {
     /// The action's name, as configured and logged.
     pub fn name(&self) -> &'static str {
-        match self {
-            FallbackAction::Say(_) => "say",
-            FallbackAction::Forward(_) => "forward",
-            FallbackAction::Redirect(_) => "redirect",
-            FallbackAction::Hangup => "hangup",
-        }
+        FallbackKind::from(self).into()
     }
 
     /// The TwiML, `<Say>` spoken with `say`'s voice and language.
@@ -47,6 +48,6 @@ impl FallbackAction {
             FallbackAction::Redirect(url) => response.redirect(url),
             FallbackAction::Hangup => response.hangup(),
         }
-        .finish()
+        .into_twiml()
     }
 }

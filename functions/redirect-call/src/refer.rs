@@ -10,8 +10,6 @@
 //! (the default) dials the agent anew for the same call — same number, same `X-EI` — and
 //! `hangup` ends the call after the message.
 
-use std::str::FromStr;
-
 use shared::phone::E164;
 use shared::sip::SipUri;
 use shared::twilio::{CallSid, WebhookParams};
@@ -27,25 +25,24 @@ use crate::twilio_secret::TwilioSecret;
 pub const DEFAULT_REFUSED_MESSAGE: &str = "Sorry, I can't transfer your call to that destination.";
 
 /// `TRANSFER_REFUSED`: what follows the message when a transfer is refused.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum TransferRefused {
     /// `reconnect`: dial the agent again for the same call.
     #[default]
     Reconnect,
     /// `hangup`: end the call.
     Hangup,
-}
-
-impl FromStr for TransferRefused {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "reconnect" => Ok(TransferRefused::Reconnect),
-            "hangup" => Ok(TransferRefused::Hangup),
-            _ => Err("expected reconnect or hangup"),
-        }
-    }
 }
 
 /// What became of a transfer.
@@ -121,7 +118,9 @@ pub fn answer_refer(
     };
     let (twiml, dropped_headers) = match &target {
         TransferTarget::Number(number) => (
-            Response::new().dial_number(&dial, number.as_str()).finish(),
+            Response::new()
+                .dial_number(&dial, number.as_str())
+                .into_twiml(),
             Vec::new(),
         ),
         TransferTarget::Sip(sip) => {
@@ -134,7 +133,7 @@ pub fn answer_refer(
             (
                 Response::new()
                     .dial_sip(&dial, &credentials, &uri.uri)
-                    .finish(),
+                    .into_twiml(),
                 dropped,
             )
         }
@@ -189,7 +188,7 @@ fn refusal(
         ),
         None => response.hangup(),
     }
-    .finish();
+    .into_twiml();
     Transfer {
         call_sid,
         target,

@@ -145,7 +145,19 @@ impl fmt::Debug for CallSid {
 
 /// Which way a call goes, from Twilio's `Direction` parameter.
 /// Source: <https://www.twilio.com/docs/voice/twiml#request-parameters>.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Direction {
     /// `inbound`: someone called the Twilio number.
     Inbound,
@@ -164,32 +176,17 @@ impl Direction {
     /// # Errors
     /// [`Direction::INVALID`] as the reason.
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s {
-            "inbound" => Ok(Direction::Inbound),
-            "outbound-api" => Ok(Direction::OutboundApi),
-            "outbound-dial" => Ok(Direction::OutboundDial),
-            _ => Err(Self::INVALID),
-        }
+        s.parse().map_err(|_| Self::INVALID)
     }
 
     /// Twilio's spelling of the value.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::OutboundApi => "outbound-api",
-            Direction::OutboundDial => "outbound-dial",
-        }
+        self.into()
     }
 
     /// `true` for both outbound kinds.
     pub fn is_outbound(self) -> bool {
         !matches!(self, Direction::Inbound)
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
