@@ -174,5 +174,10 @@ pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
         .with_env_filter("redirect_call=info")
         .with_writer(move || writer.clone())
         .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Tests without a subscriber run on other threads at the same time: a log callsite they
+    // reach first is cached as "never enabled". Recomputing the cache now that this thread's
+    // subscriber exists makes the callsites enabled for it.
+    tracing::callsite::rebuild_interest_cache();
+    (captured, guard)
 }
