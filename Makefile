@@ -49,7 +49,7 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 ## rust-target: the arm64 standard library for the pinned toolchain, which `sam build` and
-## `make bench` cross-compile with. Installed once here, before the builds that run in parallel.
+## `make bench` cross-compile with. Installed once here, before any build needs it.
 rust-target:
 	python3 scripts/rust_target.py --target aarch64-unknown-linux-gnu
 
