@@ -165,19 +165,52 @@ impl Captured {
     }
 }
 
-/// Logs of the function's crate, at INFO and above, captured until the guard drops.
-pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+thread_local! {
+    /// Where this thread's log lines go while a [`capture_logs`] guard is alive.
+    static CAPTURE: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes a log line to the current thread's capture, or nowhere.
+struct ThreadCapture;
+
+impl io::Write for ThreadCapture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+            Some(captured) => captured.write(buf),
+            None => Ok(buf.len()),
+        })
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops the capture [`capture_logs`] started on this thread when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// Logs of the function's crate, at INFO and above, written on this thread until the guard
+/// drops.
+///
+/// One global subscriber serves every test of the binary, so tracing's per-callsite interest
+/// cache never depends on which test thread reached a callsite first (a thread-local subscriber
+/// did, and lost lines when tests ran in parallel); its writer routes each line to the capture
+/// of the thread that logged it.
+pub fn capture_logs() -> (Captured, CaptureGuard) {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("redirect_call=info")
+            .with_writer(|| ThreadCapture)
+            .init();
+    });
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter("redirect_call=info")
-        .with_writer(move || writer.clone())
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    // Tests without a subscriber run on other threads at the same time: a log callsite they
-    // reach first is cached as "never enabled". Recomputing the cache now that this thread's
-    // subscriber exists makes the callsites enabled for it.
-    tracing::callsite::rebuild_interest_cache();
-    (captured, guard)
+    CAPTURE.with(|c| *c.borrow_mut() = Some(captured.clone()));
+    (captured, CaptureGuard(()))
 }
