@@ -10,11 +10,17 @@ use std::str::FromStr;
 use strum::VariantNames;
 
 use crate::Error;
-use crate::sip::{DEFAULT_ENDPOINT, SipEndpoint};
+use crate::sip::{DEFAULT_ENDPOINT, SipEndpoint, Transport};
 
 /// `host:port` of Synthflow's SIP endpoint, read by every function that writes a SIP URI.
 /// Default [`DEFAULT_ENDPOINT`].
 pub const SYNTHFLOW_SIP_ENDPOINT: &str = "SYNTHFLOW_SIP_ENDPOINT";
+/// The SIP transport to Synthflow: `udp` (default), `tcp` or `tls`; read by every function that
+/// writes a SIP URI.
+pub const SIP_TRANSPORT: &str = "SIP_TRANSPORT";
+/// Synthflow's TLS port; its UDP/TCP port is 32681.
+/// Source: <https://docs.synthflow.ai/connect-over-sip>.
+pub const SYNTHFLOW_TLS_PORT: u16 = 32682;
 
 /// A source of environment variables: the process environment, or a lookup in tests.
 pub struct Env<F> {
@@ -132,6 +138,35 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .unwrap_or(DEFAULT_ENDPOINT)
             .parse()
             .map_err(|reason| Error::config(SYNTHFLOW_SIP_ENDPOINT, reason))
+    }
+
+    /// [`SIP_TRANSPORT`] for `endpoint`, [`Transport::Udp`] when unset. At a Synthflow endpoint
+    /// the port must match: [`SYNTHFLOW_TLS_PORT`] for `tls` and only for `tls`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming [`SIP_TRANSPORT`]: not one of the transports, or a port that
+    /// does not match it.
+    pub fn sip_transport(&self, endpoint: &SipEndpoint) -> Result<Transport, Error> {
+        let transport: Transport = self.choice(SIP_TRANSPORT)?.unwrap_or_default();
+        if !endpoint.is_synthflow() {
+            return Ok(transport);
+        }
+        match (transport, endpoint.port()) {
+            (Transport::Tls, port) if port != SYNTHFLOW_TLS_PORT => Err(Error::config(
+                SIP_TRANSPORT,
+                format!(
+                    "tls needs Synthflow's TLS port {SYNTHFLOW_TLS_PORT} in \
+                     {SYNTHFLOW_SIP_ENDPOINT} (e.g. sip.us.synthflow.ai:{SYNTHFLOW_TLS_PORT})"
+                ),
+            )),
+            (Transport::Udp | Transport::Tcp, SYNTHFLOW_TLS_PORT) => Err(Error::config(
+                SIP_TRANSPORT,
+                format!(
+                    "port {SYNTHFLOW_TLS_PORT} is Synthflow's TLS port: set {SIP_TRANSPORT}=tls"
+                ),
+            )),
+            _ => Ok(transport),
+        }
     }
 }
 

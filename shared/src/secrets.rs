@@ -172,7 +172,7 @@ fn describe_json_error(e: &JsonError) -> Cow<'static, str> {
     let key = &e.path;
     match &e.kind {
         JsonErrorKind::MissingKey => format!("missing key {key}").into(),
-        JsonErrorKind::UnknownKey => format!("unknown key {key}").into(),
+        JsonErrorKind::UnknownKey { .. } => format!("unknown key {key}").into(),
         JsonErrorKind::RepeatedKey => format!("key {key} is given twice").into(),
         JsonErrorKind::Invalid(_) if key.is_empty() => "SecretString is not a JSON object".into(),
         JsonErrorKind::Invalid(reason) => {

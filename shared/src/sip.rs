@@ -233,13 +233,23 @@ impl SipUri {
         required: &[Header],
         optional: &[Header],
     ) -> Result<SipUri, Error> {
-        let address = format!(
+        SipUri::with_headers(
+            SipUri::address(user, endpoint, transport),
+            required,
+            optional,
+        )
+    }
+
+    /// `sip:{user}@{endpoint}{;transport}`: the address Twilio dials, without headers, e.g.
+    /// `sip:+14155550123@sipin.synthflow.ai:32681` or
+    /// `sip:+14155550123@sip.us.synthflow.ai:32682;transport=tls`.
+    pub fn address(user: &E164, endpoint: &SipEndpoint, transport: Transport) -> String {
+        format!(
             "sip:{}@{}{}",
             user.as_str(),
             endpoint,
             transport.uri_param()
-        );
-        SipUri::with_headers(address, required, optional)
+        )
     }
 
     /// `address` (a SIP URI without headers) followed by `?` and the headers, under the same

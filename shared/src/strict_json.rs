@@ -37,8 +37,12 @@ pub enum JsonErrorKind {
     RepeatedKey,
     /// The key at `path` is required and absent.
     MissingKey,
-    /// The key at `path` is not one the type knows.
-    UnknownKey,
+    /// The key at `path` is not one the type knows; `reason` is serde's description without
+    /// the key, e.g. ``unknown field, expected one of `mode`, `numbers` ``.
+    UnknownKey {
+        /// What serde expected instead.
+        reason: String,
+    },
     /// The value at `path` is not acceptable: what was found (its type) and what was expected,
     /// e.g. `invalid type: integer, expected a string`.
     Invalid(String),
@@ -55,7 +59,7 @@ impl fmt::Display for JsonError {
             JsonErrorKind::NotJson(reason) => write!(f, "not JSON: {reason}"),
             JsonErrorKind::RepeatedKey => write!(f, "{path}: given twice in the same object"),
             JsonErrorKind::MissingKey => write!(f, "{path}: required"),
-            JsonErrorKind::UnknownKey => write!(f, "{path}: unknown key"),
+            JsonErrorKind::UnknownKey { .. } => write!(f, "{path}: unknown key"),
             JsonErrorKind::Invalid(reason) => write!(f, "{path}: {reason}"),
         }
     }
@@ -138,7 +142,9 @@ fn describe(path: String, message: &str) -> JsonError {
         };
         return JsonError {
             path,
-            kind: JsonErrorKind::UnknownKey,
+            kind: JsonErrorKind::UnknownKey {
+                reason: without_values(message),
+            },
         };
     }
     JsonError {
@@ -302,7 +308,12 @@ mod tests {
         );
         let e = err(r#"{"name":"a","items":[{"number":"1","colour":"hunter2"}]}"#);
         assert_eq!(e.path, "items[0].colour");
-        assert_eq!(e.kind, JsonErrorKind::UnknownKey);
+        assert_eq!(
+            e.kind,
+            JsonErrorKind::UnknownKey {
+                reason: "unknown field, expected `number` or `count`".into()
+            }
+        );
         let e = err(r#"{"name":14155550130,"items":[]}"#);
         assert_eq!(e.path, "name");
         assert_eq!(

@@ -4,8 +4,8 @@
 //! Every error names the variable and says what it expects, never echoing a secret.
 
 use shared::Error;
-pub use shared::env::SYNTHFLOW_SIP_ENDPOINT;
 use shared::env::{Env, check_http_url, is_printable};
+pub use shared::env::{SIP_TRANSPORT, SYNTHFLOW_SIP_ENDPOINT};
 use shared::phone::E164;
 use shared::sip::{HeaderName, HeaderTemplate, MAX_URI_LEN, SipEndpoint, SipUri, Transport};
 use shared::twiml::{DialAttributes, Record, SayAttributes};
@@ -15,8 +15,6 @@ use crate::external_id::ExternalIdFormat;
 use crate::fallback::{DEFAULT_FALLBACK_MESSAGE, FallbackAction, FallbackKind};
 use crate::refer::{DEFAULT_REFUSED_MESSAGE, TransferRefused};
 use crate::transfer_allow_list::TransferAllowList;
-/// `udp` (default), `tcp` or `tls`.
-pub const SIP_TRANSPORT: &str = "SIP_TRANSPORT";
 /// Comma-separated `X-Name=value` pairs; `{Param}` in a value is replaced by the webhook
 /// parameter of that name, e.g. `X-Caller={From},X-Env=prod`.
 pub const SIP_EXTRA_HEADERS: &str = "SIP_EXTRA_HEADERS";
@@ -68,9 +66,6 @@ pub const TWILIO_SIGNATURE_VALIDATION: &str = "TWILIO_SIGNATURE_VALIDATION";
 /// Needed only when it cannot be rebuilt from the API Gateway event (a proxy in front).
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 
-/// Synthflow's TLS port; its UDP/TCP port is 32681.
-/// Source: <https://docs.synthflow.ai/connect-over-sip>.
-const SYNTHFLOW_TLS_PORT: u16 = 32682;
 /// Header names the function writes itself, which configuration may not reuse.
 pub const RESERVED_HEADERS: [&str; 3] = [HeaderName::EXTERNAL_ID, DIRECTION_HEADER, CALLEE_HEADER];
 /// Longest spoken message accepted (Twilio's `<Say>` takes up to 4,096 characters).
@@ -148,8 +143,7 @@ impl RedirectCallConfig {
         let env = Env::from_lookup(get);
 
         let sip_endpoint = env.sip_endpoint()?;
-        let sip_transport: Transport = env.choice(SIP_TRANSPORT)?.unwrap_or_default();
-        check_synthflow_port(&sip_endpoint, sip_transport)?;
+        let sip_transport = env.sip_transport(&sip_endpoint)?;
         let extra_headers = env
             .checked(SIP_EXTRA_HEADERS, |spec| parse_extra_headers(&spec))?
             .unwrap_or_default();
@@ -283,26 +277,6 @@ impl RedirectCallConfig {
             ));
         }
         Ok(())
-    }
-}
-
-fn check_synthflow_port(endpoint: &SipEndpoint, transport: Transport) -> Result<(), Error> {
-    if !endpoint.is_synthflow() {
-        return Ok(());
-    }
-    match (transport, endpoint.port()) {
-        (Transport::Tls, port) if port != SYNTHFLOW_TLS_PORT => Err(Error::config(
-            SIP_TRANSPORT,
-            format!(
-                "tls needs Synthflow's TLS port {SYNTHFLOW_TLS_PORT} in {SYNTHFLOW_SIP_ENDPOINT} \
-                 (e.g. sip.us.synthflow.ai:{SYNTHFLOW_TLS_PORT})"
-            ),
-        )),
-        (Transport::Udp | Transport::Tcp, SYNTHFLOW_TLS_PORT) => Err(Error::config(
-            SIP_TRANSPORT,
-            format!("port {SYNTHFLOW_TLS_PORT} is Synthflow's TLS port: set {SIP_TRANSPORT}=tls"),
-        )),
-        _ => Ok(()),
     }
 }
 
