@@ -499,6 +499,30 @@ pub struct AgentSettings {
     pub is_consent_enabled: Option<bool>,
 }
 
+/// The top-level fields of [`AssistantFields`], in the schema's names: in a flat agent block
+/// (provisioning's event), every other key belongs to the `agent` object ([`AgentSettings`]).
+/// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
+pub const ASSISTANT_FIELDS: [&str; 7] = [
+    "name",
+    "description",
+    "external_webhook_url",
+    "inbound_call_webhook_url",
+    "is_recording",
+    "max_duration",
+    "voicemail_message",
+];
+
+/// Fields of [`AgentSettings`] an agent needs to answer a call: the create schema requires only
+/// `name`, but every Synthflow guide sends these five, and an agent without them cannot speak.
+/// Source: <https://docs.synthflow.ai/route-sip-calls>.
+pub const REQUIRED_AGENT_SETTINGS: [&str; 5] =
+    ["llm", "language", "prompt", "greeting_message", "voice_id"];
+
+/// The agent fields whose value is a JSON object (`max_duration`, `voicemail_message` at the
+/// top level, `background_noise` in `agent`); `end_call_reasons_v2` is an array of objects.
+pub const OBJECT_AGENT_FIELDS: [&str; 3] =
+    ["max_duration", "voicemail_message", "background_noise"];
+
 /// Fields of [`AgentSettings`] that only the create schema has: sent on create, never compared
 /// or sent in an update.
 pub const CREATE_ONLY_AGENT_FIELDS: [&str; 2] = ["consent_message", "is_consent_enabled"];
