@@ -2,7 +2,7 @@
 
 use shared::Error;
 use shared::env::Env;
-use shared::sip::SipEndpoint;
+use shared::sip::{SipEndpoint, Transport};
 
 /// Secrets Manager secret id (name or ARN) holding `{"api_key": …, "workspace_id": …}` for
 /// Synthflow. Required by `provision`.
@@ -27,6 +27,9 @@ pub struct ProvisionConfig {
     /// The SIP endpoint reported in each number's `sip_uri` (same variable and default as
     /// `redirect-call`'s).
     pub sip_endpoint: SipEndpoint,
+    /// The SIP transport written into each `sip_uri` (same variable and default as
+    /// `redirect-call`'s, `SIP_TRANSPORT`).
+    pub sip_transport: Transport,
     /// Numbers worked on at once.
     pub concurrency: usize,
 }
@@ -56,10 +59,12 @@ impl ProvisionConfig {
                 .unwrap_or(synthflow::GLOBAL_API_BASE),
         )
         .map_err(|reason| Error::config(SYNTHFLOW_API_BASE, reason))?;
+        let sip_endpoint = env.sip_endpoint()?;
         Ok(ProvisionConfig {
             secret_id,
             api_base,
-            sip_endpoint: env.sip_endpoint()?,
+            sip_transport: env.sip_transport(&sip_endpoint)?,
+            sip_endpoint,
             concurrency: env
                 .whole_number(PROVISION_CONCURRENCY, 1, MAX_CONCURRENCY)?
                 .unwrap_or(DEFAULT_CONCURRENCY),
@@ -96,7 +101,7 @@ fn parse_api_base(value: &str) -> Result<url::Url, String> {
 
 #[cfg(test)]
 mod tests {
-    use shared::env::SYNTHFLOW_SIP_ENDPOINT;
+    use shared::env::{SIP_TRANSPORT, SYNTHFLOW_SIP_ENDPOINT};
 
     use super::*;
 
@@ -114,6 +119,7 @@ mod tests {
         assert_eq!(c.secret_id, "synthflow/dev");
         assert_eq!(c.api_base.as_str(), "https://api.synthflow.ai/v2");
         assert_eq!(c.sip_endpoint.to_string(), "sipin.synthflow.ai:32681");
+        assert_eq!(c.sip_transport, Transport::Udp);
         assert_eq!(c.concurrency, DEFAULT_CONCURRENCY);
     }
 
@@ -136,6 +142,19 @@ mod tests {
         }
     }
 
+    /// The TLS port Synthflow documents with `tls`, as `redirect-call` reads it
+    /// (<https://docs.synthflow.ai/connect-over-sip>).
+    #[test]
+    fn tls_to_synthflow_uses_its_tls_port() {
+        let c = config(&[
+            (SYNTHFLOW_SECRET_ID, "s"),
+            (SYNTHFLOW_SIP_ENDPOINT, "sip.us.synthflow.ai:32682"),
+            (SIP_TRANSPORT, "tls"),
+        ])
+        .unwrap();
+        assert_eq!(c.sip_transport, Transport::Tls);
+    }
+
     #[test]
     fn each_bad_value_names_its_variable() {
         assert!(
@@ -156,6 +175,8 @@ mod tests {
             (SYNTHFLOW_API_BASE, "https://api.synthflow.ai/v2?x=1"),
             (SYNTHFLOW_API_BASE, "https://user:pw@api.synthflow.ai/v2"),
             (SYNTHFLOW_SIP_ENDPOINT, "sipin.synthflow.ai"),
+            (SIP_TRANSPORT, "quic"),
+            (SIP_TRANSPORT, "tls"),
             (PROVISION_CONCURRENCY, "0"),
             (PROVISION_CONCURRENCY, "17"),
             (PROVISION_CONCURRENCY, "four"),

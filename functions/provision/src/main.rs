@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
         client,
         synthflow.workspace_id,
         config.sip_endpoint,
+        config.sip_transport,
         config.concurrency,
         store,
     );
