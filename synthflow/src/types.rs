@@ -98,6 +98,7 @@ impl ProviderName {
 /// Optional fields are left out of the JSON when unset. `trunk_pwd` is held as a secret: `Debug`
 /// shows it redacted, and only serialization for the request writes it.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/phone-numbers/create-custom-number>.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 pub struct CreateCustomNumber {
     /// The owning workspace.
@@ -106,17 +107,13 @@ pub struct CreateCustomNumber {
     #[serde(serialize_with = "serialize_e164")]
     pub phone_number: E164,
     /// A label.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub friendly_name: Option<String>,
     /// The carrier; omitted means a bring-your-own SIP trunk.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_name: Option<ProviderName>,
     /// SIP domain Synthflow uses for outbound calls (stored as `sip_term_uri`); required unless
     /// [`ProviderName::requires_termination_uri`] says otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub termination_uri: Option<String>,
     /// SIP trunk user name (needed when `uac_enabled`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trunk_username: Option<String>,
     /// SIP trunk password (needed when `uac_enabled`).
     #[serde(
@@ -125,16 +122,12 @@ pub struct CreateCustomNumber {
     )]
     pub trunk_pwd: Option<SecretString>,
     /// Proxy for outbound calls and REGISTER, e.g. `sip:host:5065` or `…;transport=tcp`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_outbound_proxy: Option<String>,
     /// REGISTER user when it differs from `trunk_username`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_auth_username: Option<String>,
     /// `true`: Synthflow registers (SIP REGISTER) with the carrier. Synthflow's default: false.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uac_enabled: Option<bool>,
     /// Registration lifetime in seconds, 60–3600 (Synthflow's default 300).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uac_register_expires: Option<u32>,
 }
 
@@ -227,28 +220,29 @@ pub const VOICE_ENGINE_VERSION: &str = "2.0";
 /// Top-level settings of an agent besides `type`, `phone_number` and `agent` (create/update
 /// schema). Unset fields are left out of the JSON.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssistantFields {
     /// The agent's name (required on create).
     pub name: String,
     /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub description: Option<String>,
     /// URL Synthflow posts to after each call (transcript etc.).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub external_webhook_url: Option<String>,
     /// URL Synthflow calls before an inbound call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub inbound_call_webhook_url: Option<String>,
     /// Record calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_recording: Option<bool>,
     /// Longest call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_duration: Option<MaxDuration>,
     /// What to say to a voicemail box (needs `greeting_message_mode` `human`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voicemail_message: Option<VoicemailMessage>,
 }
 
@@ -263,19 +257,20 @@ pub struct MaxDuration {
 }
 
 /// `voicemail_message`: `{enabled, mode, exact_message, prompt}`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoicemailMessage {
     /// Whether a message is left.
     pub enabled: bool,
     /// `exact_message` or `prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<VoicemailMode>,
     /// The message, for mode `exact_message`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub exact_message: Option<String>,
     /// The prompt, for mode `prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prompt: Option<String>,
 }
 
@@ -332,30 +327,32 @@ string_enum!(
 );
 
 /// `agent.background_noise`: `{enabled, type, volume}`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackgroundNoise {
     /// Whether background noise is played.
     pub enabled: bool,
     /// `cafe` or `office`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     pub kind: Option<BackgroundNoiseType>,
     /// Volume.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub volume: Option<i64>,
 }
 
 /// One of `agent.end_call_reasons_v2`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndCallReason {
     /// When to end the call.
     pub reason: String,
     /// `static`, `prompt` or `none`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub closing_message_mode: Option<ClosingMessageMode>,
     /// What to say before hanging up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub closing_message: Option<String>,
 }
 
@@ -365,137 +362,138 @@ pub struct EndCallReason {
 /// Units: `*_seconds` and `greeting_message_human_talk_timeout` in seconds,
 /// `interruption_fade_out` in 20 ms frames.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
     /// Model, e.g. `gpt-4.1` (free text: the documented values drift).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub llm: Option<String>,
     /// Language code, e.g. `en-US`, `de-DE`, `multi`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub language: Option<String>,
     /// The prompt; `{variable}` placeholders (e.g. `{X-Account-Ref}`) are filled per call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prompt: Option<String>,
     /// First sentence; `{variable}` placeholders allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub greeting_message: Option<String>,
     /// Who speaks first and how.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub greeting_message_mode: Option<GreetingMessageMode>,
     /// Seconds to wait for the caller (mode `human`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub greeting_message_human_talk_timeout: Option<u32>,
     /// Voice, from Synthflow's voices endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_id: Option<String>,
     /// IANA time zone (Synthflow's default `Europe/Berlin`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timezone: Option<String>,
     /// `low`, `medium` or `high`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub patience_level: Option<PatienceLevel>,
     /// Speech synthesizer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_synthesizer: Option<VoiceSynthesizer>,
     /// Speaking rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_speed: Option<f64>,
     /// Volume.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_volume: Option<f64>,
     /// Noise suppression level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub suppression_level: Option<f64>,
     /// 0–1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_stability: Option<f64>,
     /// 0–1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_similarity_boost: Option<f64>,
     /// 0–1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_style: Option<f64>,
     /// 0–4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_optimise_streaming_latency: Option<u8>,
     /// Speaker boost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_use_speaker_boost: Option<bool>,
     /// Filler words ("um", "uh").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub realistic_filler_words: Option<bool>,
     /// No transcript is kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_transcript_disabled: Option<bool>,
     /// Personal data is redacted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub redact_pii: Option<bool>,
     /// Voice direction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub voice_prompt: Option<String>,
     /// Audio tags (`eleven_v3` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub global_audio_tags: Option<String>,
     /// Model used when `llm` fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback_model: Option<String>,
     /// Words the caller must say to interrupt, `"0"`–`"5"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub min_words_to_interrupt: Option<MinWordsToInterrupt>,
     /// Seconds of silence before the call ends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub allowed_idle_time_seconds: Option<u32>,
     /// Seconds before the agent starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub initial_pause_seconds: Option<u32>,
     /// Seconds of ringing before answering.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ring_pause_seconds: Option<u32>,
     /// Fade-out on interruption, in 20 ms frames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub interruption_fade_out: Option<u32>,
     /// Remind an idle caller (Synthflow's default false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub send_user_idle_reminders: Option<bool>,
     /// Seconds of silence before a reminder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reminder_after_idle_time_seconds: Option<u32>,
     /// The reminder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reminder_after_idle_message: Option<String>,
     /// Speech-to-text provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub transcriber_provider: Option<TranscriberProvider>,
     /// `faster` or `high_accuracy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub transcriber_speech_recognition: Option<SpeechRecognition>,
     /// Words the transcriber should expect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub transcriber_keywords: Option<Vec<String>>,
     /// Words never spoken.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub synthesizer_filter_words: Option<Vec<String>>,
     /// Background noise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub background_noise: Option<BackgroundNoise>,
     /// `standard` or `advanced`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub noise_cancellation: Option<NoiseCancellation>,
     /// When to end calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub end_call_reasons_v2: Option<Vec<EndCallReason>>,
     /// Voice used when `voice_id` fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback_voice_id: Option<String>,
     /// Provider of `fallback_voice_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback_provider: Option<FallbackProvider>,
     /// Consent message (create schema only: sent on create, never compared or updated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub consent_message: Option<String>,
     /// Ask for consent (create schema only: sent on create, never compared or updated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_consent_enabled: Option<bool>,
 }
 
@@ -529,6 +527,7 @@ pub const CREATE_ONLY_AGENT_FIELDS: [&str; 2] = ["consent_message", "is_consent_
 
 /// Body of `POST /v2/assistants`.
 /// Source: <https://docs.synthflow.ai/api-reference/platform-api/agents/create-assistant>.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 pub struct CreateAssistant {
     /// The agent's type.
@@ -541,7 +540,6 @@ pub struct CreateAssistant {
     )]
     pub phone_number: Option<E164>,
     /// See [`VOICE_ENGINE_VERSION`]; left out when `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub voice_engine_version: Option<String>,
     /// `name` and the other top-level settings.
     #[serde(flatten)]
