@@ -17,8 +17,8 @@ use crate::event::{AgentSpec, NumberSpec};
 /// Synthflow's default `false`, and `uac_register_expires` is only compared while it means
 /// something: when Synthflow holds a lifetime or registers.
 pub fn number_drift(spec: &NumberSpec, stored: &PhoneNumber) -> Vec<String> {
-    fn differs<T: PartialEq>(desired: Option<T>, stored: Option<T>) -> bool {
-        desired.is_some_and(|desired| stored != Some(desired))
+    fn differs<T: PartialEq>(desired: Option<T>, stored: &Option<T>) -> bool {
+        desired.is_some_and(|desired| stored.as_ref() != Some(&desired))
     }
     let texts = [
         (
@@ -49,14 +49,14 @@ pub fn number_drift(spec: &NumberSpec, stored: &PhoneNumber) -> Vec<String> {
     ];
     let mut drift: Vec<String> = texts
         .into_iter()
-        .filter(|(_, desired, stored)| differs(*desired, *stored))
+        .filter(|(_, desired, stored)| differs(*desired, stored))
         .map(|(name, ..)| name.to_owned())
         .collect();
-    if differs(spec.uac_enabled, Some(stored.uac_enabled.unwrap_or(false))) {
+    if differs(spec.uac_enabled, &Some(stored.uac_enabled.unwrap_or(false))) {
         drift.push("uac_enabled".to_owned());
     }
     let registers = stored.uac_enabled == Some(true) || stored.uac_register_expires.is_some();
-    if registers && differs(spec.uac_register_expires, stored.uac_register_expires) {
+    if registers && differs(spec.uac_register_expires, &stored.uac_register_expires) {
         drift.push("uac_register_expires".to_owned());
     }
     drift

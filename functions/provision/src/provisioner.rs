@@ -190,7 +190,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .client
             .get_phone_number(&self.workspace_id, &spec.phone_number)
             .await
-            .map_err(|e| StepError::synthflow(Step::LookupNumber, e))?;
+            .map_err(|e| StepError::synthflow(Step::LookupNumber, &e))?;
         if let Some(existing) = existing {
             report.number = Some(NumberOutcome::Exists);
             report.number_drift = number_drift(spec, &existing);
@@ -201,7 +201,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             self.client
                 .create_custom_number(&body)
                 .await
-                .map_err(|e| StepError::synthflow(Step::ImportNumber, e))?;
+                .map_err(|e| StepError::synthflow(Step::ImportNumber, &e))?;
             report.number = Some(NumberOutcome::Created);
         } else {
             report.number = Some(NumberOutcome::WouldCreate);
@@ -222,7 +222,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
             .get_or_init(|| self.client.list_assistants())
             .await
             .as_ref()
-            .map_err(|e| StepError::synthflow(Step::FindAgent, e.clone()))?;
+            .map_err(|e| StepError::synthflow(Step::FindAgent, e))?;
         let bound: Vec<&Assistant> = all
             .iter()
             .filter(|a| a.is(AssistantType::Inbound) && a.is_bound_to(&spec.phone_number))
@@ -234,7 +234,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                     .client
                     .create_assistant(&create_assistant_body(spec), all)
                     .await
-                    .map_err(|e| StepError::synthflow(Step::CreateAgent, e))?;
+                    .map_err(|e| StepError::synthflow(Step::CreateAgent, &e))?;
                 report.model_id = Some(model_id);
                 report.agent = Some(AgentOutcome::Created);
             }
@@ -251,7 +251,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                     self.client
                         .update_assistant(&current.model_id, &changes)
                         .await
-                        .map_err(|e| StepError::synthflow(Step::UpdateAgent, e))?;
+                        .map_err(|e| StepError::synthflow(Step::UpdateAgent, &e))?;
                     report.agent = Some(AgentOutcome::Updated);
                 }
             }
@@ -279,7 +279,7 @@ impl<S: TrunkSecrets> Provisioner<S> {
                 self.secrets
                     .trunk_credentials(id)
                     .await
-                    .map_err(|e| StepError::local(Step::TrunkCredentials, e))?,
+                    .map_err(|e| StepError::local(Step::TrunkCredentials, &e))?,
             ),
             None => None,
         };

@@ -70,7 +70,7 @@ pub struct StepError {
 
 impl StepError {
     /// A step that failed talking to Synthflow: its status, if it answered, and its message.
-    pub fn synthflow(step: Step, error: synthflow::Error) -> Self {
+    pub fn synthflow(step: Step, error: &synthflow::Error) -> Self {
         StepError {
             step,
             status: error.status(),
@@ -79,7 +79,7 @@ impl StepError {
     }
 
     /// A step that failed before reaching Synthflow (reading the trunk credentials).
-    pub fn local(step: Step, error: shared::Error) -> Self {
+    pub fn local(step: Step, error: &shared::Error) -> Self {
         StepError {
             step,
             status: None,

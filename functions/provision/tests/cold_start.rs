@@ -90,7 +90,7 @@ async fn the_example_event_runs_through_the_lambda_runtime() {
         emulator.invoke(example.clone());
         match emulator.outcome(Duration::from_secs(120)).await {
             Some(Outcome::Response(body)) => {
-                answers.push(serde_json::from_str::<Value>(&body).unwrap())
+                answers.push(serde_json::from_str::<Value>(&body).unwrap());
             }
             other => panic!("{other:?}"),
         }

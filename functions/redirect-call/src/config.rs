@@ -177,7 +177,7 @@ impl RedirectCallConfig {
                  TWILIO_SIGNATURE_VALIDATION=off turns validation off for local development",
             ));
         }
-        let public_base_url = env.checked(PUBLIC_BASE_URL, check_public_base_url)?;
+        let public_base_url = env.checked(PUBLIC_BASE_URL, |v| check_public_base_url(&v))?;
 
         let dial_refer = env
             .checked(DIAL_REFER, |v| match v.as_str() {
@@ -357,7 +357,7 @@ fn check_say_attribute(v: String) -> Result<String, &'static str> {
     }
 }
 
-fn check_public_base_url(v: String) -> Result<String, &'static str> {
+fn check_public_base_url(v: &str) -> Result<String, &'static str> {
     let base = v.trim_end_matches('/');
     match check_http_url(base) {
         Ok(url) if url.query().is_none() && url.fragment().is_none() => Ok(base.to_owned()),

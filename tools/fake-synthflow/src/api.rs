@@ -221,7 +221,11 @@ fn unprocessable(location: &str, name: &str, message: &str) -> Reply {
 }
 
 fn ok(response: Value) -> Response {
-    axum::Json(json!({"status": "ok", "response": response})).into_response()
+    let body = Map::from_iter([
+        ("status".to_owned(), Value::from("ok")),
+        ("response".to_owned(), response),
+    ]);
+    axum::Json(Value::Object(body)).into_response()
 }
 
 fn json_object(bytes: &Bytes) -> Result<Map<String, Value>, Reply> {

@@ -15,7 +15,7 @@ async fn the_example_event_and_the_golden_events_are_valid() {
         "provision/golden/event.json",
         "provision/golden/event-uac.json",
     ] {
-        parse_event(read_json(events_dir().join(file))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        parse_event(read_json(&events_dir().join(file))).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }
 
@@ -32,18 +32,18 @@ async fn create_bodies_match_the_golden_files() {
             .unwrap();
         let provisioner =
             provisioner_with(&fake, "<workspace id>", API_KEY, Duration::from_secs(5));
-        let output = run(&provisioner, read_json(golden.join(event))).await;
+        let output = run(&provisioner, read_json(&golden.join(event))).await;
         assert_eq!(output.summary.failed, 0, "{output:?}");
 
         let body_of = |route| fake.requests_to(route).remove(0).body.unwrap();
         assert_eq!(
             body_of(Route::CreateCustomNumber),
-            read_json(golden.join(custom_number)),
+            read_json(&golden.join(custom_number)),
             "{event}"
         );
         assert_eq!(
             body_of(Route::CreateAssistant),
-            read_json(golden.join("create-assistant.json")),
+            read_json(&golden.join("create-assistant.json")),
             "{event}"
         );
         // The trunk password reached Synthflow, and only Synthflow.
@@ -99,7 +99,7 @@ fn golden_bodies_use_only_documented_fields() {
     let golden = events_dir().join("provision/golden");
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     for file in ["create-custom-number.json", "create-custom-number-uac.json"] {
-        let body = read_json(golden.join(file));
+        let body = read_json(&golden.join(file));
         for key in keys(&body) {
             assert!(number_fields.contains(&key.as_str()), "{file}: {key}");
         }
@@ -107,7 +107,7 @@ fn golden_bodies_use_only_documented_fields() {
             assert!(body.get(required).is_some(), "{file}: {required}");
         }
     }
-    let body = read_json(golden.join("create-assistant.json"));
+    let body = read_json(&golden.join("create-assistant.json"));
     for key in keys(&body) {
         assert!(assistant_fields.contains(&key.as_str()), "{key}");
     }

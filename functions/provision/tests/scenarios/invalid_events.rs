@@ -19,23 +19,23 @@ async fn each_bad_field_is_named_and_nothing_is_sent() {
         ("mode", |e| e["mode"] = json!({"plan": null})),
         ("mode", |e| e["mode"] = json!({"apply": []})),
         ("numbers[0].provider_name", |e| {
-            e["numbers"][0]["provider_name"] = json!({"twilio": null})
+            e["numbers"][0]["provider_name"] = json!({"twilio": null});
         }),
         ("numbers[1].agent.greeting_message_mode", |e| {
-            e["numbers"][1]["agent"]["greeting_message_mode"] = json!({"human": null})
+            e["numbers"][1]["agent"]["greeting_message_mode"] = json!({"human": null});
         }),
         // Nor is serde's array form of a struct an object.
         ("(event)", |e| {
-            *e = json!(["apply", [e["numbers"][0].clone()]])
+            *e = json!(["apply", [e["numbers"][0].clone()]]);
         }),
         ("numbers[0]", |e| {
-            e["numbers"][0] = json!([A, "line", null, "acme-trunk.pstn.twilio.com"])
+            e["numbers"][0] = json!([A, "line", null, "acme-trunk.pstn.twilio.com"]);
         }),
         ("numbers[1].agent.max_duration", |e| {
-            e["numbers"][1]["agent"]["max_duration"] = json!([600, true])
+            e["numbers"][1]["agent"]["max_duration"] = json!([600, true]);
         }),
         ("numbers[1].agent.end_call_reasons_v2[0]", |e| {
-            e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([["done"]])
+            e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([["done"]]);
         }),
         ("numbers", |e| e["numbers"] = json!([])),
         ("numbers", |e| {
@@ -43,16 +43,16 @@ async fn each_bad_field_is_named_and_nothing_is_sent() {
         }),
         ("dry_run", |e| e["dry_run"] = json!(true)),
         ("numbers[1].phone_number", |e| {
-            e["numbers"][1]["phone_number"] = json!("4155550124")
+            e["numbers"][1]["phone_number"] = json!("4155550124");
         }),
         ("numbers[1].phone_number", |e| {
-            e["numbers"][1]["phone_number"] = json!("+1 415 555 0124")
+            e["numbers"][1]["phone_number"] = json!("+1 415 555 0124");
         }),
         ("numbers[1].phone_number", |e| {
-            e["numbers"][1]["phone_number"] = json!(14155550124u64)
+            e["numbers"][1]["phone_number"] = json!(14155550124u64);
         }),
         ("numbers[2].phone_number", |e| {
-            e["numbers"][2]["phone_number"] = json!(A)
+            e["numbers"][2]["phone_number"] = json!(A);
         }),
         ("numbers[0].phone_number", |e| {
             e["numbers"][0]
@@ -61,7 +61,7 @@ async fn each_bad_field_is_named_and_nothing_is_sent() {
                 .remove("phone_number");
         }),
         ("numbers[0].trunk_pwd", |e| {
-            e["numbers"][0]["trunk_pwd"] = json!("hunter2")
+            e["numbers"][0]["trunk_pwd"] = json!("hunter2");
         }),
         ("numbers[0].termination_uri", |e| {
             e["numbers"][0]
@@ -70,16 +70,16 @@ async fn each_bad_field_is_named_and_nothing_is_sent() {
                 .remove("termination_uri");
         }),
         ("numbers[0].termination_uri", |e| {
-            e["numbers"][0]["termination_uri"] = json!(" ")
+            e["numbers"][0]["termination_uri"] = json!(" ");
         }),
         ("numbers[0].provider_name", |e| {
-            e["numbers"][0]["provider_name"] = json!("plivo")
+            e["numbers"][0]["provider_name"] = json!("plivo");
         }),
         ("numbers[0].trunk_credentials_secret_id", |e| {
-            e["numbers"][0]["uac_enabled"] = json!(true)
+            e["numbers"][0]["uac_enabled"] = json!(true);
         }),
         ("numbers[0].uac_register_expires", |e| {
-            e["numbers"][0]["uac_register_expires"] = json!(30)
+            e["numbers"][0]["uac_register_expires"] = json!(30);
         }),
         ("numbers[0].agent", |e| {
             e["numbers"][0].as_object_mut().unwrap().remove("agent");
@@ -97,37 +97,37 @@ async fn each_bad_field_is_named_and_nothing_is_sent() {
                 .remove("voice_id");
         }),
         ("numbers[1].agent.llm", |e| {
-            e["numbers"][1]["agent"]["llm"] = json!("")
+            e["numbers"][1]["agent"]["llm"] = json!("");
         }),
         ("numbers[1].agent.greeting_mesage", |e| {
-            e["numbers"][1]["agent"]["greeting_mesage"] = json!("typo")
+            e["numbers"][1]["agent"]["greeting_mesage"] = json!("typo");
         }),
         ("numbers[1].agent.type", |e| {
-            e["numbers"][1]["agent"]["type"] = json!("outbound")
+            e["numbers"][1]["agent"]["type"] = json!("outbound");
         }),
         ("numbers[1].agent.end_call_reasons", |e| {
-            e["numbers"][1]["agent"]["end_call_reasons"] = json!(["done"])
+            e["numbers"][1]["agent"]["end_call_reasons"] = json!(["done"]);
         }),
         ("numbers[1].agent.voice_stability", |e| {
-            e["numbers"][1]["agent"]["voice_stability"] = json!(2)
+            e["numbers"][1]["agent"]["voice_stability"] = json!(2);
         }),
         ("numbers[1].agent.min_words_to_interrupt", |e| {
-            e["numbers"][1]["agent"]["min_words_to_interrupt"] = json!(3)
+            e["numbers"][1]["agent"]["min_words_to_interrupt"] = json!(3);
         }),
         ("numbers[1].agent.greeting_message_mode", |e| {
-            e["numbers"][1]["agent"]["greeting_message_mode"] = json!("robot")
+            e["numbers"][1]["agent"]["greeting_message_mode"] = json!("robot");
         }),
         ("numbers[1].agent.external_webhook_url", |e| {
-            e["numbers"][1]["agent"]["external_webhook_url"] = json!("hooks.example.com")
+            e["numbers"][1]["agent"]["external_webhook_url"] = json!("hooks.example.com");
         }),
         ("numbers[1].agent.max_duration.is_enabled", |e| {
-            e["numbers"][1]["agent"]["max_duration"] = json!({"duration_seconds": 60})
+            e["numbers"][1]["agent"]["max_duration"] = json!({"duration_seconds": 60});
         }),
         ("numbers[1].agent.end_call_reasons_v2[0].reason", |e| {
-            e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([{"closing_message": "bye"}])
+            e["numbers"][1]["agent"]["end_call_reasons_v2"] = json!([{"closing_message": "bye"}]);
         }),
         ("numbers[1].agent.voice_engine_version", |e| {
-            e["numbers"][1]["agent"]["voice_engine_version"] = json!(2)
+            e["numbers"][1]["agent"]["voice_engine_version"] = json!(2);
         }),
     ];
     for (field, edit) in cases {
@@ -250,7 +250,7 @@ async fn a_wrong_typed_value_is_not_echoed_in_the_error() {
             |e| e["numbers"][0]["provider_name"] = json!("+14155550130"),
         ),
         ("mode", "unknown variant, expected `plan` or `apply`", |e| {
-            e["mode"] = json!("+14155550130, expected a string")
+            e["mode"] = json!("+14155550130, expected a string");
         }),
         (
             "numbers[0].agent.is_recording",
