@@ -50,6 +50,7 @@ use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
@@ -152,6 +153,48 @@ pub fn loader(trust_store: TrustStore, operation_timeout: Duration) -> Result<Co
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
         .http_client(http_client))
+}
+
+/// One line for a failed call of any SDK client: the service's error code and message when it answered
+/// (`ResourceNotFoundException: Secrets Manager can't find the specified secret.`), else what
+/// kept the request from being answered.
+pub fn describe_sdk_error<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => err.to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(failure) => {
+            let kind = if failure.is_timeout() {
+                "timed out connecting"
+            } else if failure.is_io() {
+                "could not connect"
+            } else {
+                "could not send the request"
+            };
+            // The innermost cause says what happened (`Connection refused (os error 111)`,
+            // `invalid peer certificate: UnknownIssuer`); the layers above it say `io error`.
+            match std::iter::successors(std::error::Error::source(e), |s| s.source()).last() {
+                Some(cause) => format!("{kind} ({})", first_line(&cause.to_string())),
+                None => kind.to_owned(),
+            }
+        }
+        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+        other => first_line(&other.to_string()).to_owned(),
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
 }
 
 #[cfg(test)]

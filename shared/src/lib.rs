@@ -7,6 +7,8 @@
 //! - [`secrets`]: credentials from AWS Secrets Manager, cached and refreshed lazily.
 //! - [`aws_sdk`]: the AWS SDK configuration every client is built from: timeouts, the HTTPS
 //!   client and its trust store (Amazon's root CAs, compiled in).
+//! - [`call_context`]: the DynamoDB item a call's context is stored as (written by
+//!   `redirect-call` when it dials, read by `call-context`).
 //! - [`env`]: reading environment variables, and the checks every function's configuration
 //!   shares (SIP endpoint, URL, printable text, secret id).
 //! - [`strict_json`]: JSON read with repeated keys refused and errors that never quote values.
@@ -14,6 +16,7 @@
 //! Every fallible function returns [`Error`], the crate's one error type.
 
 pub mod aws_sdk;
+pub mod call_context;
 pub mod env;
 mod error;
 pub mod phone;

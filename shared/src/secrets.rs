@@ -17,7 +17,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_secretsmanager::error::SdkError;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -75,9 +74,13 @@ impl SecretStore {
     /// [`Error::Config`] naming [`crate::aws_sdk::SDK_TRUST_ROOTS`] when its value is invalid.
     pub async fn from_env() -> Result<SecretStore, Error> {
         let config = crate::aws_sdk::load(CALL_TIMEOUT).await?;
-        Ok(SecretStore::new(aws_sdk_secretsmanager::Client::new(
-            &config,
-        )))
+        Ok(SecretStore::from_sdk_config(&config))
+    }
+
+    /// A store using `config` (from [`crate::aws_sdk::load`], when a function builds more than
+    /// one client from one configuration).
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> SecretStore {
+        SecretStore::new(aws_sdk_secretsmanager::Client::new(config))
     }
 
     /// A store using `client`.
@@ -103,7 +106,13 @@ impl SecretStore {
             .send()
             .await
             .map_err(|e| {
-                fail(format!("GetSecretValue failed: {}", describe_sdk_error(&e)).into())
+                fail(
+                    format!(
+                        "GetSecretValue failed: {}",
+                        crate::aws_sdk::describe_sdk_error(&e)
+                    )
+                    .into(),
+                )
             })?;
         let text = output.secret_string().ok_or_else(|| {
             fail("holds no SecretString (binary secrets are not supported)".into())
@@ -123,48 +132,6 @@ pub fn parse_payload<T: SecretPayload>(text: &str) -> Result<T, Cow<'static, str
     let value: T = strict_json::from_str(text).map_err(|e| describe_json_error(&e))?;
     value.validate()?;
     Ok(value)
-}
-
-/// One line for a failed call: the service's error code and message when it answered
-/// (`ResourceNotFoundException: Secrets Manager can't find the specified secret.`), else what
-/// kept the request from being answered.
-fn describe_sdk_error<E, R>(e: &SdkError<E, R>) -> String
-where
-    E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match e {
-        SdkError::ServiceError(service) => {
-            let err = service.err();
-            match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_owned(),
-                _ => err.to_string(),
-            }
-        }
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        SdkError::DispatchFailure(failure) => {
-            let kind = if failure.is_timeout() {
-                "timed out connecting"
-            } else if failure.is_io() {
-                "could not connect"
-            } else {
-                "could not send the request"
-            };
-            // The innermost cause says what happened (`Connection refused (os error 111)`,
-            // `invalid peer certificate: UnknownIssuer`); the layers above it say `io error`.
-            match std::iter::successors(std::error::Error::source(e), |s| s.source()).last() {
-                Some(cause) => format!("{kind} ({})", first_line(&cause.to_string())),
-                None => kind.to_owned(),
-            }
-        }
-        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
-        other => first_line(&other.to_string()).to_owned(),
-    }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or_default()
 }
 
 /// What is wrong with a secret's JSON, naming the key, never quoting a value.

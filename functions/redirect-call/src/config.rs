@@ -10,6 +10,7 @@ use shared::phone::E164;
 use shared::sip::{HeaderName, HeaderTemplate, MAX_URI_LEN, SipEndpoint, SipUri, Transport};
 use shared::twiml::{DialAttributes, Record, SayAttributes};
 
+use crate::context_recording::ContextRecording;
 use crate::dial::{CALLEE_HEADER, DIRECTION_HEADER};
 use crate::external_id::ExternalIdFormat;
 use crate::fallback::{DEFAULT_FALLBACK_MESSAGE, FallbackAction, FallbackKind};
@@ -124,6 +125,9 @@ pub struct RedirectCallConfig {
     pub signature_validation: bool,
     /// The public base URL signatures are checked against, without a trailing `/`.
     pub public_base_url: Option<String>,
+    /// What is recorded of each dialed call for Synthflow's pre-call action, when
+    /// `CALL_CONTEXT_TABLE` is set.
+    pub call_context: Option<ContextRecording>,
 }
 
 impl RedirectCallConfig {
@@ -238,6 +242,7 @@ impl RedirectCallConfig {
             twilio_secret_id,
             signature_validation,
             public_base_url,
+            call_context: ContextRecording::from_env(&env)?,
         };
         config.check_lengths()?;
         Ok(config)

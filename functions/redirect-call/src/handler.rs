@@ -8,6 +8,7 @@ use shared::secrets::{CachedSecret, SecretSource};
 
 use crate::answer::{Answer, CallNumbers};
 use crate::config::{self, RedirectCallConfig};
+use crate::context_recording::ContextRecorder;
 use crate::dial::dial;
 use crate::dial_status::answer_dial_status;
 use crate::number_fallback::answer_fallback;
@@ -21,13 +22,14 @@ use crate::signature_check::check_signature;
 use crate::twilio_secret::TwilioSecret;
 use crate::webhook_form::read_params;
 
-/// What the function holds between invocations, built once at cold start: the configuration
-/// and, when signature validation is on, the Twilio secret (a [`CachedSecret`] in the function,
-/// any [`SecretSource`] in tests).
+/// What the function holds between invocations, built once at cold start: the configuration,
+/// the Twilio secret when signature validation is on (a [`CachedSecret`] in the function, any
+/// [`SecretSource`] in tests), and the recorder of call contexts when one is configured.
 #[derive(Debug)]
 pub struct State<S = CachedSecret<TwilioSecret>> {
     config: RedirectCallConfig,
     twilio: Option<S>,
+    recorder: Option<ContextRecorder>,
 }
 
 impl<S: SecretSource<TwilioSecret>> State<S> {
@@ -44,7 +46,20 @@ impl<S: SecretSource<TwilioSecret>> State<S> {
                 "required while signature validation is on",
             ));
         }
-        Ok(State { config, twilio })
+        Ok(State {
+            config,
+            twilio,
+            recorder: None,
+        })
+    }
+
+    /// The same state, recording each dialed call's context with `recorder`.
+    #[must_use]
+    pub fn with_recorder(self, recorder: ContextRecorder) -> Self {
+        State {
+            recorder: Some(recorder),
+            ..self
+        }
     }
 }
 
@@ -96,7 +111,11 @@ async fn answer<S: SecretSource<TwilioSecret>>(
     Ok(match route {
         Route::RedirectCall => {
             let sip = secret.map(TwilioSecret::sip_attributes).unwrap_or_default();
-            Answer::Dialed(dial(config, &target, &sip, &params)?)
+            let dialed = dial(config, &target, &sip, &params)?;
+            if let Some(recorder) = &state.recorder {
+                recorder.record(&dialed.agent.call_sid, &params).await;
+            }
+            Answer::Dialed(dialed)
         }
         Route::Refer => Answer::Transfer(answer_refer(config, secret, &target, &params)?),
         Route::DialStatus => Answer::DialStatus(

@@ -18,10 +18,12 @@
 //! - [`refer`], [`transfer_target`], [`transfer_allow_list`]: transfers;
 //! - [`dial_status`], [`number_fallback`], [`fallback`]: the end of the agent leg;
 //! - [`answer`], [`response`], [`request_log`]: the answer and the request's log line;
+//! - [`context_recording`]: the call's parameters stored for Synthflow's pre-call action;
 //! - [`config`], [`twilio_secret`]: the environment and the secret, read at cold start.
 
 pub mod answer;
 pub mod config;
+pub mod context_recording;
 pub mod dial;
 pub mod dial_status;
 pub mod external_id;

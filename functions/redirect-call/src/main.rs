@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use redirect_call::config::RedirectCallConfig;
+use redirect_call::context_recording::ContextRecorder;
 use redirect_call::{State, handle_event};
-use shared::secrets::{CachedSecret, DEFAULT_TTL, SecretStore};
+use shared::call_context::dynamodb_client;
+use shared::secrets::{CALL_TIMEOUT, CachedSecret, DEFAULT_TTL, SecretStore};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,14 +30,32 @@ async fn cold_start() -> Result<State, shared::Error> {
              X-Twilio-Signature; anyone who knows the URL can make it dial (local development only)"
         );
     }
-    let twilio = match &config.twilio_secret_id {
-        Some(id) => {
-            let store = SecretStore::from_env().await?;
+    // One SDK configuration for every client; none is loaded when nothing needs AWS.
+    let sdk = if config.twilio_secret_id.is_some() || config.call_context.is_some() {
+        Some(shared::aws_sdk::load(CALL_TIMEOUT).await?)
+    } else {
+        None
+    };
+    let twilio = match (&config.twilio_secret_id, &sdk) {
+        (Some(id), Some(sdk)) => {
+            let store = SecretStore::from_sdk_config(sdk);
             Some(CachedSecret::load(store, id.clone(), DEFAULT_TTL).await?)
         }
-        None => None,
+        _ => None,
     };
-    State::new(config, twilio)
+    let recorder = match (&config.call_context, &sdk) {
+        (Some(recording), Some(sdk)) => {
+            let timeout = recording.write_timeout;
+            let client = dynamodb_client(sdk, timeout, timeout / 2);
+            Some(ContextRecorder::new(recording.clone(), client))
+        }
+        _ => None,
+    };
+    let state = State::new(config, twilio)?;
+    Ok(match recorder {
+        Some(recorder) => state.with_recorder(recorder),
+        None => state,
+    })
 }
 
 async fn serve(state: State) -> ExitCode {

@@ -1,9 +1,10 @@
 //! A `moto_server` on loopback, started by tests and stopped when they end.
 //!
 //! moto (<https://docs.getmoto.org/en/latest/docs/server_mode.html>) emulates AWS Secrets
-//! Manager over HTTP. The functions reach it through the real AWS SDK by setting
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` ([`MotoServer::env`]); tests seed it through
-//! [`MotoServer::client`] and count the calls it received from its request recording.
+//! Manager and DynamoDB over HTTP. The functions reach it through the real AWS SDK by setting
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_DYNAMODB` ([`MotoServer::env`]);
+//! tests seed it through [`MotoServer::client`] and [`MotoServer::dynamodb`] and count the calls
+//! it received from its request recording.
 //!
 //! The executable is found through `MOTO_SERVER`, then `PATH`, then the project's `.venv/bin`
 //! (which `make test` creates).
@@ -86,6 +87,7 @@ impl MotoServer {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.endpoint()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
             ("AWS_REGION", REGION.into()),
@@ -102,6 +104,67 @@ impl MotoServer {
             .endpoint_url(self.endpoint())
             .build();
         aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+
+    /// A DynamoDB client talking to this server.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::from_conf(self.dynamodb_config().build())
+    }
+
+    /// The configuration of [`MotoServer::dynamodb`], for a test that sets more on it
+    /// (timeouts, another endpoint).
+    pub fn dynamodb_config(&self) -> aws_sdk_dynamodb::config::Builder {
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "moto",
+            ))
+            .endpoint_url(self.endpoint())
+    }
+
+    /// Creates an on-demand table keyed by the string attribute `key`, with DynamoDB's TTL on
+    /// the attribute `ttl_attribute`, as `template.yaml` declares the call-context table.
+    pub async fn create_table(&self, name: &str, key: &str, ttl_attribute: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let client = self.dynamodb();
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(key)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(key)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key schema"),
+            )
+            .send()
+            .await
+            .expect("CreateTable");
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ttl_attribute)
+                    .enabled(true)
+                    .build()
+                    .expect("TTL specification"),
+            )
+            .send()
+            .await
+            .expect("UpdateTimeToLive");
     }
 
     /// Creates a secret holding `secret_string`; returns its ARN.
@@ -128,9 +191,11 @@ impl MotoServer {
             .expect("PutSecretValue");
     }
 
-    /// How many requests for `operation` (e.g. `GetSecretValue`) the server has received.
+    /// How many requests for `operation` (e.g. `GetSecretValue`, `PutItem`) the server has
+    /// received, whichever the service (both speak JSON with an `X-Amz-Target` of
+    /// `<service>.<operation>`).
     pub fn calls(&self, operation: &str) -> usize {
-        let target = format!("secretsmanager.{operation}\"");
+        let target = format!(".{operation}\"");
         let file = std::fs::File::open(&self.recording).expect("recording");
         BufReader::new(file)
             .lines()

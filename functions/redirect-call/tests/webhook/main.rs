@@ -1,5 +1,6 @@
 //! The webhook's tests through its public entry points, on the committed events.
 
+mod call_context_moto;
 mod committed_events;
 mod logs;
 mod properties;
