@@ -118,6 +118,7 @@ test: venv rust-target
 	sam validate --lint
 	cfn-lint template.yaml
 	python scripts/check_template.py
+	python scripts/check_template.py --self-test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
