@@ -26,14 +26,20 @@ FAKE_SYNTHFLOW_PORT ?= 8181
 LOCAL_SYNTHFLOW_API_KEY := local-synthflow-key-not-a-secret
 LOCAL_WORKSPACE_ID := ws_local
 LOCAL_SYNTHFLOW_SECRET_ID := synthflow-sip-bridge/local/synthflow
+# `make run`: the call-context table and token in moto_server.
+LOCAL_CONTEXT_TABLE := synthflow-sip-bridge-local-call-context
+LOCAL_CONTEXT_SECRET_ID := synthflow-sip-bridge/local/call-context
+LOCAL_CONTEXT_TOKEN := local-call-context-token-not-a-secret-0123456789
+CALL_CONTEXT_URL := http://localhost:$(WATCH_PORT)/lambda-url/call-context/call_context
 # Named by events/provision.json.
 LOCAL_TRUNK_SECRET_ID := synthflow-sip-bridge/local/trunk
 
 .PHONY: help run run-unsigned test bench cases venv rust-target clean
 
 help:
-	@echo "make run           serve the webhook locally (cargo lambda watch, port $(WATCH_PORT)),"
-	@echo "                   signature validation on, Twilio secret in a local moto_server"
+	@echo "make run           serve the webhook and call-context locally (cargo lambda watch, port"
+	@echo "                   $(WATCH_PORT)), signature validation on, secrets and the call-context"
+	@echo "                   table in a local moto_server"
 	@echo "make run-unsigned  the same without signature validation or moto_server"
 	@echo "make test          run every test"
 	@echo "make run-provision the provision function under cargo lambda watch, against a fake"
@@ -53,20 +59,26 @@ $(VENV)/.installed: requirements-dev.txt
 rust-target:
 	python3 scripts/rust_target.py --target aarch64-unknown-linux-gnu
 
-## run: a local Secrets Manager (moto_server) seeded with a Twilio secret, example requests
-## signed with its token, and the webhook served by `cargo lambda watch` against it.
+## run: a local Secrets Manager and DynamoDB (moto_server) seeded with a Twilio secret, the
+## call-context token and table, example requests signed with the Twilio token, and the webhook
+## and call-context served by `cargo lambda watch` against it.
 run: venv
-	cargo build --quiet --bin redirect-call
+	cargo build --quiet --bin redirect-call --bin call-context
 	python scripts/local_webhook.py ports-free $(WATCH_PORT) $(MOTO_PORT)
 	moto_server -H 127.0.0.1 -p $(MOTO_PORT) > $(VENV)/moto_server-$(MOTO_PORT).log 2>&1 & moto=$$!; \
 	trap 'kill $$moto 2>/dev/null' EXIT INT TERM; \
 	python scripts/local_webhook.py seed --endpoint http://127.0.0.1:$(MOTO_PORT) \
-	  --secret-id $(LOCAL_SECRET_ID) --token $(LOCAL_AUTH_TOKEN); \
+	  --secret-id $(LOCAL_SECRET_ID) --token $(LOCAL_AUTH_TOKEN) --table $(LOCAL_CONTEXT_TABLE) \
+	  --context-secret-id $(LOCAL_CONTEXT_SECRET_ID) --context-token $(LOCAL_CONTEXT_TOKEN); \
 	echo; echo "Serving the webhook at $(WEBHOOK)"; \
-	echo "(signature validation on; Twilio secret $(LOCAL_SECRET_ID) in moto_server on port $(MOTO_PORT))"; \
+	echo "and the call context at $(CALL_CONTEXT_URL)"; \
+	echo "(signature validation on; secrets and table $(LOCAL_CONTEXT_TABLE) in moto_server on port $(MOTO_PORT))"; \
 	echo "Try, from another terminal:"; echo; \
-	python scripts/local_webhook.py examples --url $(WEBHOOK) --token $(LOCAL_AUTH_TOKEN); echo; \
+	python scripts/local_webhook.py examples --url $(WEBHOOK) --token $(LOCAL_AUTH_TOKEN) \
+	  --context-url $(CALL_CONTEXT_URL) --context-token $(LOCAL_CONTEXT_TOKEN); echo; \
 	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(MOTO_PORT) \
+	CALL_CONTEXT_TABLE=$(LOCAL_CONTEXT_TABLE) CALL_CONTEXT_SECRET_ID=$(LOCAL_CONTEXT_SECRET_ID) \
 	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 TWILIO_SECRET_ID=$(LOCAL_SECRET_ID) \
 	PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
 	cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)

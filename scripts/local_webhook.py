@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Local development helpers for `make run`: seed the Twilio secret into a local moto_server,
-and print example requests signed the way Twilio signs them.
+"""Local development helpers for `make run`: seed the Twilio secret, the call-context token
+and table into a local moto_server, and print example requests signed the way Twilio signs
+them, then the call-context request Synthflow's pre-call action would make.
 
-    python scripts/local_webhook.py seed     --endpoint http://127.0.0.1:5055 --secret-id ID --token TOKEN
-    python scripts/local_webhook.py examples --url http://localhost:9000/lambda-url/redirect-call/redirect_call --token TOKEN
+    python scripts/local_webhook.py seed     --endpoint http://127.0.0.1:5055 --secret-id ID --token TOKEN \
+                                             [--table T --context-secret-id ID --context-token TOKEN]
+    python scripts/local_webhook.py examples --url http://localhost:9000/lambda-url/redirect-call/redirect_call --token TOKEN \
+                                             [--context-url URL --context-token TOKEN]
     python scripts/local_webhook.py ports-free 9000 5055   # fails when one is already taken
 """
 
 import argparse
+import json
 import shlex
 import socket
 import sys
 from urllib.parse import urlencode
+
+import boto3
 
 from local_provision import local_client, store, wait_until_up
 from twilio.request_validator import RequestValidator
@@ -25,6 +31,25 @@ def seed(args):
     client = local_client(args.endpoint)
     wait_until_up(client)
     store(client, args.secret_id, {"account_sid": ACCOUNT_SID, "auth_token": args.token})
+    if args.table:
+        store(client, args.context_secret_id, {"token": args.context_token})
+        create_table(args.endpoint, args.table)
+
+
+def create_table(endpoint, name):
+    """The call-context table as template.yaml declares it: keyed by CallSid, TTL on expires_at."""
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        dynamodb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "CallSid", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "CallSid", "KeyType": "HASH"}])
+    except dynamodb.exceptions.ResourceInUseException:
+        return
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"AttributeName": "expires_at", "Enabled": True})
 
 
 def examples(args):
@@ -52,6 +77,13 @@ def examples(args):
         print()
         print(f"  {comment}")
         post(f"{base}{route}", form + extra, validator)
+    if args.context_url:
+        print()
+        print("  # after a dial: the call's context, as Synthflow's pre-call action asks for it")
+        print(f"  curl -i -X POST {q(args.context_url)} \\")
+        print(f"    -H {q('Authorization: Bearer ' + args.context_token)} \\")
+        print("    -H 'Content-Type: application/json' \\")
+        print(f"    --data {q(json.dumps({'twilio_call_sid': CALL_SID}))}")
 
 
 def post(url, form, validator):
@@ -90,9 +122,14 @@ def main():
     p.add_argument("--endpoint", required=True)
     p.add_argument("--secret-id", required=True)
     p.add_argument("--token", required=True)
+    p.add_argument("--table")
+    p.add_argument("--context-secret-id")
+    p.add_argument("--context-token")
     p = sub.add_parser("examples")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
+    p.add_argument("--context-url")
+    p.add_argument("--context-token")
     p = sub.add_parser("ports-free")
     p.add_argument("ports", type=int, nargs="+")
     args = parser.parse_args()
