@@ -142,7 +142,7 @@ test: venv rust-target
 BENCH_COLD_RUNS ?= 40
 BENCH_INVOCATIONS ?= 10000
 BENCH_LAMBDA_DIR := target/lambda-bench
-BENCH_BINS := --bin redirect-call --bin provision --bin bench-baseline
+BENCH_BINS := --bin redirect-call --bin provision --bin call-context --bin bench-baseline
 bench: venv rust-target
 	cargo build --release --locked $(BENCH_BINS) --bin bench
 	rm -rf $(BENCH_LAMBDA_DIR) target/criterion/warm

@@ -46,6 +46,8 @@ fn each_invalid_variable_is_named_in_one_line() {
         ("TRANSFER_ALLOWED_NUMBERS", "+1415"),
         ("TRANSFER_ALLOWED_SIP_HOSTS", "*"),
         ("FALLBACK_NUMBER", "+14155550100"),
+        ("CALL_CONTEXT_TABLE", "call context"),
+        ("CALL_CONTEXT_TTL", "86400"),
     ] {
         let message = failed_cold_start(&[
             ("TWILIO_SECRET_ID", "twilio".into()),

@@ -8,6 +8,11 @@
 //! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html>)
 //! and answers one fixed secret from memory, so the arm's time is the SDK's and the function's
 //! alone: configuration, request signing, the connection, parsing the answer.
+//!
+//! It also answers DynamoDB's `PutItem` (AWS JSON 1.0, `X-Amz-Target:
+//! DynamoDB_20120810.PutItem`, an empty object when no return values are asked for:
+//! <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html>), for the
+//! arms that record the call's context, and counts the items it was given.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,13 +25,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
-/// The target header value of the one operation answered.
+/// The target header values of the operations answered.
 const GET_SECRET_VALUE: &str = "secretsmanager.GetSecretValue";
+const PUT_ITEM: &str = "DynamoDB_20120810.PutItem";
 
 struct Secret {
     name: String,
     value: String,
     answered: AtomicUsize,
+    put_items: AtomicUsize,
 }
 
 /// A running endpoint holding one secret; stops when dropped.
@@ -46,6 +53,7 @@ impl InstantSecrets {
             name: name.to_owned(),
             value: value.to_owned(),
             answered: AtomicUsize::new(0),
+            put_items: AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/", post(get_secret_value))
@@ -75,6 +83,11 @@ impl InstantSecrets {
     pub fn answered(&self) -> usize {
         self.secret.answered.load(Ordering::Relaxed)
     }
+
+    /// `PutItem` calls answered so far.
+    pub fn put_items(&self) -> usize {
+        self.secret.put_items.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for InstantSecrets {
@@ -102,6 +115,15 @@ async fn get_secret_value(
         )
             .into_response()
     };
+    if target == Some(PUT_ITEM) {
+        secret.put_items.fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
+            "{}",
+        )
+            .into_response();
+    }
     if target != Some(GET_SECRET_VALUE) || asked.as_deref() != Some(secret.name.as_str()) {
         return answer(
             StatusCode::BAD_REQUEST,

@@ -10,6 +10,10 @@
 //!   Amazon's compiled-in roots (the default). `provision`'s cold start (its Synthflow secret
 //!   fetched, its Synthflow client built) is timed from spawn to its first poll, with both trust
 //!   stores. Runs are serial; each round runs every arm once, in a rotating order.
+//! - The call-context write: `redirect-call` with `CALL_CONTEXT_TABLE` set, cold (in the
+//!   cold-start arms) and warm (invocation queued → TwiML posted through the emulator, beside
+//!   the same arm with the write off), against moto_server and against an endpoint that
+//!   answers at once.
 //! - Warm cost: read from the medians `cargo bench -p bench --bench warm` (criterion) leaves in
 //!   `target/criterion/warm/`.
 //! - Memory: `VmHWM` of one process at every 1,000th of its invocations; its growth per 1,000
@@ -39,6 +43,18 @@ use serde_json::{Value, json};
 
 /// The secret id `redirect-call` reads in the signed configuration.
 const SECRET_ID: &str = "bench/twilio";
+/// The call-context table `redirect-call` writes to in the recording arms.
+const CONTEXT_TABLE: &str = "bench-call-context";
+/// Warm invocations timed per arm through the Runtime API, after [`WARM_LATENCY_SKIPPED`].
+const WARM_LATENCY_INVOCATIONS: usize = 500;
+const WARM_LATENCY_SKIPPED: usize = 20;
+/// The arms whose warm invocations are timed: the call-context write off and on.
+const WARM_LATENCY_ARMS: [Arm; 4] = [
+    Arm::Signed,
+    Arm::Recording,
+    Arm::SignedInstant,
+    Arm::RecordingInstant,
+];
 /// The committed event every invocation carries: a real inbound call, signed.
 const EVENT: &str = "post-inbound-full.json";
 /// Longest wait for one answer before the run is declared failed.
@@ -137,6 +153,12 @@ enum Arm {
     /// As [`Arm::Signed`], the secret answered at once by [`InstantSecrets`] instead of moto:
     /// the function's own cost of the fetch, without moto's Python answering time.
     SignedInstant,
+    /// As [`Arm::Signed`], recording each call's context in moto's DynamoDB table
+    /// (`CALL_CONTEXT_TABLE`): one `PutItem` before the TwiML.
+    Recording,
+    /// As [`Arm::SignedInstant`], recording the context through the same instant endpoint:
+    /// the function's own cost of the write.
+    RecordingInstant,
     /// `provision`'s cold start (configuration, Synthflow secret from moto, Synthflow client),
     /// the AWS SDK trusting the operating system's CA store.
     ProvisionNative,
@@ -144,12 +166,14 @@ enum Arm {
     Provision,
 }
 
-const ARMS: [Arm; 7] = [
+const ARMS: [Arm; 9] = [
     Arm::Baseline,
     Arm::Unsigned,
     Arm::SignedNative,
     Arm::Signed,
     Arm::SignedInstant,
+    Arm::Recording,
+    Arm::RecordingInstant,
     Arm::ProvisionNative,
     Arm::Provision,
 ];
@@ -166,6 +190,13 @@ impl Arm {
             Arm::SignedInstant => {
                 "redirect-call, secret from a loopback endpoint answering at once, Amazon roots \
                  compiled in (after)"
+            }
+            Arm::Recording => {
+                "redirect-call, secret from moto, call context written to moto's DynamoDB"
+            }
+            Arm::RecordingInstant => {
+                "redirect-call, secret and call-context write answered at once by a loopback \
+                 endpoint"
             }
             Arm::ProvisionNative => {
                 "provision, secret from moto, OS CA store (`SDK_TRUST_ROOTS=native`: before)"
@@ -200,14 +231,26 @@ impl Bench {
                 vars.push(("TWILIO_SECRET_ID", SECRET_ID.into()));
                 vars
             }
-            Arm::SignedInstant => {
+            Arm::Recording => {
+                let mut vars = self.moto.env();
+                vars.push(("TWILIO_SECRET_ID", SECRET_ID.into()));
+                vars.push(("CALL_CONTEXT_TABLE", CONTEXT_TABLE.into()));
+                vars
+            }
+            Arm::SignedInstant | Arm::RecordingInstant => {
                 let mut vars = self.moto.env();
                 for (name, value) in &mut vars {
-                    if *name == "AWS_ENDPOINT_URL_SECRETS_MANAGER" {
+                    if matches!(
+                        *name,
+                        "AWS_ENDPOINT_URL_SECRETS_MANAGER" | "AWS_ENDPOINT_URL_DYNAMODB"
+                    ) {
                         *value = self.instant.endpoint();
                     }
                 }
                 vars.push(("TWILIO_SECRET_ID", SECRET_ID.into()));
+                if arm == Arm::RecordingInstant {
+                    vars.push(("CALL_CONTEXT_TABLE", CONTEXT_TABLE.into()));
+                }
                 vars
             }
             Arm::ProvisionNative | Arm::Provision => {
@@ -221,7 +264,12 @@ impl Bench {
         }
         let bin = match arm {
             Arm::Baseline => "bench-baseline",
-            Arm::Unsigned | Arm::SignedNative | Arm::Signed | Arm::SignedInstant => "redirect-call",
+            Arm::Unsigned
+            | Arm::SignedNative
+            | Arm::Signed
+            | Arm::SignedInstant
+            | Arm::Recording
+            | Arm::RecordingInstant => "redirect-call",
             Arm::ProvisionNative | Arm::Provision => "provision",
         };
         self.start(bin, emulator, &vars)
@@ -354,6 +402,25 @@ impl Bench {
             trace,
             samples,
         })
+    }
+
+    /// Milliseconds from each invocation queued to its TwiML posted, over
+    /// [`WARM_LATENCY_INVOCATIONS`] serial invocations of one warm process (the first
+    /// [`WARM_LATENCY_SKIPPED`] left out).
+    async fn warm_latency(&self, arm: Arm) -> Result<Stats, String> {
+        let mut emulator = Emulator::start().await;
+        let mut child = self.spawn(arm, &emulator)?;
+        let mut samples = Vec::new();
+        for n in 0..WARM_LATENCY_SKIPPED + WARM_LATENCY_INVOCATIONS {
+            let queued = Instant::now();
+            emulator.invoke(self.event.clone());
+            let answered = self.answer(arm, &mut emulator, &mut child).await?;
+            if n >= WARM_LATENCY_SKIPPED {
+                samples.push(ms(answered - queued));
+            }
+        }
+        stop(child);
+        Ok(Stats::of(samples))
     }
 }
 
@@ -713,6 +780,8 @@ async fn run(args: &Args) -> Result<String, String> {
     .await;
     let scratch = std::env::temp_dir().join(format!("bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    moto.create_table(CONTEXT_TABLE, "CallSid", "expires_at")
+        .await;
     let instant = InstantSecrets::start(SECRET_ID, &case["secret"].to_string()).await?;
     let bench = Bench {
         bin_dir,
@@ -754,6 +823,8 @@ struct Measured {
     /// `GetSecretValue` calls moto received during the cold starts, and the signed cold starts.
     fetches: (usize, usize),
     moto_rtt: Stats,
+    /// One per [`WARM_LATENCY_ARMS`], in its order.
+    warm_latency: Vec<Stats>,
     /// One per [`MEMORY_RUNS`], in its order.
     memory: Vec<Memory>,
     /// First run and re-run, at the default concurrency and sequentially.
@@ -787,7 +858,12 @@ async fn measure(bench: &Bench, args: &Args) -> Result<Measured, String> {
     let fetches = bench.moto.calls("GetSecretValue") - fetches_before;
     let fetching_arms = ARMS
         .iter()
-        .filter(|a| !matches!(a, Arm::Baseline | Arm::Unsigned | Arm::SignedInstant))
+        .filter(|a| {
+            !matches!(
+                a,
+                Arm::Baseline | Arm::Unsigned | Arm::SignedInstant | Arm::RecordingInstant
+            )
+        })
         .count();
     let signed_runs = fetching_arms * (WARM_UP_ROUNDS + args.cold_runs);
     if fetches != signed_runs {
@@ -796,12 +872,22 @@ async fn measure(bench: &Bench, args: &Args) -> Result<Measured, String> {
              {fetches}"
         ));
     }
-    let instant_runs = WARM_UP_ROUNDS + args.cold_runs;
+    let instant_runs = 2 * (WARM_UP_ROUNDS + args.cold_runs);
+    let rounds = WARM_UP_ROUNDS + args.cold_runs;
+    let puts = (bench.moto.calls("PutItem"), bench.instant.put_items());
+    if puts != (rounds, rounds) {
+        return Err(format!(
+            "expected one PutItem per cold start of each recording arm ({rounds}), moto saw {}, \
+             the instant endpoint {}",
+            puts.0, puts.1
+        ));
+    }
     if bench.instant.answered() != instant_runs {
         return Err(format!(
-            "expected one GetSecretValue per cold start of {:?} ({instant_runs}), the endpoint \
-             answered {}",
+            "expected one GetSecretValue per cold start of {:?} and {:?} ({instant_runs}), the \
+             endpoint answered {}",
             Arm::SignedInstant,
+            Arm::RecordingInstant,
             bench.instant.answered()
         ));
     }
@@ -820,6 +906,15 @@ async fn measure(bench: &Bench, args: &Args) -> Result<Measured, String> {
         if n >= 3 {
             probes.push(ms(t.elapsed()));
         }
+    }
+
+    eprintln!(
+        "bench: warm latency through the Runtime API, {WARM_LATENCY_INVOCATIONS} invocations per \
+         arm, call-context write off and on"
+    );
+    let mut warm_latency = Vec::new();
+    for arm in WARM_LATENCY_ARMS {
+        warm_latency.push(bench.warm_latency(arm).await?);
     }
 
     eprintln!(
@@ -842,6 +937,7 @@ async fn measure(bench: &Bench, args: &Args) -> Result<Measured, String> {
     ];
     Ok(Measured {
         cold,
+        warm_latency,
         provisioning,
         fetches: (fetches, signed_runs),
         moto_rtt: Stats::of(probes),
@@ -924,6 +1020,33 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
             ))
         );
     }
+    for (a, without, label) in [
+        (
+            Arm::Recording,
+            Arm::Signed,
+            "`redirect-call` with the fetch and the **call-context write on**: one PutItem to \
+             moto_server's DynamoDB before the TwiML (a new connection: the cold write)",
+        ),
+        (
+            Arm::RecordingInstant,
+            Arm::SignedInstant,
+            "`redirect-call` with the fetch and the **call-context write on**, the function's own \
+             cost: GetSecretValue and PutItem answered at once by a loopback endpoint",
+        ),
+    ] {
+        let s = stats(a, ColdStart::total);
+        let off = stats(without, ColdStart::total);
+        let _ = writeln!(
+            w,
+            "| Cold start, spawn → TwiML posted ({} runs): {label}; the write adds {:+.2} ms \
+             (median) to the same arm with it off | {} | {} | {:.2}× | |",
+            args.cold_runs,
+            s.median - off.median,
+            spread(s, "ms"),
+            spread(base, "ms"),
+            s.median / base.median,
+        );
+    }
     let base_init = stats(Arm::Baseline, |c| c.init);
     for (a, when) in [
         (
@@ -985,6 +1108,43 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
         }
     }
 
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "Warm invocations through the Runtime API emulator, invocation queued → TwiML posted, \
+         {WARM_LATENCY_INVOCATIONS} serial invocations of one process per arm (the first \
+         {WARM_LATENCY_SKIPPED} left out); the call-context write off and on:"
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "| Secrets Manager and DynamoDB | write off | write on | added (median) |"
+    );
+    let _ = writeln!(w, "|---|---|---|---|");
+    let warm_arm = |a: Arm| {
+        m.warm_latency[WARM_LATENCY_ARMS
+            .iter()
+            .position(|x| *x == a)
+            .expect("a warm arm")]
+    };
+    for (label, off, on) in [
+        ("moto_server", Arm::Signed, Arm::Recording),
+        (
+            "a loopback endpoint answering at once (the function's own cost)",
+            Arm::SignedInstant,
+            Arm::RecordingInstant,
+        ),
+    ] {
+        let (off, on) = (warm_arm(off), warm_arm(on));
+        let _ = writeln!(
+            w,
+            "| {label} | {} | {} | {:+.3} ms |",
+            spread(off, "ms"),
+            spread(on, "ms"),
+            on.median - off.median
+        );
+    }
+    let _ = writeln!(w);
     let mb = |b: u64| b as f64 / MB;
     let run = |a: Arm, t: Trace| {
         m.memory
@@ -1049,7 +1209,7 @@ fn report(args: &Args, workspace: &Path, target: &Path, m: &Measured) -> String 
     match args.lambda_dir.as_deref() {
         Some(dir) => {
             let (base_raw, base_zip) = sizes(dir, "bench-baseline").unwrap_or_default();
-            for bin in ["redirect-call", "provision"] {
+            for bin in ["redirect-call", "provision", "call-context"] {
                 let Some((raw, zip)) = sizes(dir, bin) else {
                     continue;
                 };

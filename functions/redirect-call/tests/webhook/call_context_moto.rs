@@ -77,8 +77,8 @@ async fn stored_item(
         .item
 }
 
-#[tokio::test]
-async fn a_dialed_call_is_recorded_with_the_configured_parameters_only() {
+/// moto with the table, and the default state recording into it.
+async fn recording_state() -> (MotoServer, FixedState) {
     let moto = MotoServer::start();
     moto.create_table(TABLE, "CallSid", "expires_at").await;
     let timeout = Duration::from_secs(2);
@@ -86,6 +86,12 @@ async fn a_dialed_call_is_recorded_with_the_configured_parameters_only() {
         recording(timeout),
         client(moto.dynamodb_config(), timeout),
     ));
+    (moto, state)
+}
+
+#[tokio::test]
+async fn a_dialed_call_is_recorded_with_the_configured_parameters_only() {
+    let (moto, state) = recording_state().await;
     let before = shared::call_context::unix_now();
     let response = handle_event(&state, load("post-inbound-full.json")).await;
     let plain = handle_event(&default_state(), load("post-inbound-full.json")).await;
@@ -139,13 +145,7 @@ async fn a_dialed_call_is_recorded_with_the_configured_parameters_only() {
 
 #[tokio::test]
 async fn rejected_requests_record_nothing() {
-    let moto = MotoServer::start();
-    moto.create_table(TABLE, "CallSid", "expires_at").await;
-    let timeout = Duration::from_secs(2);
-    let state = default_state().with_recorder(ContextRecorder::new(
-        recording(timeout),
-        client(moto.dynamodb_config(), timeout),
-    ));
+    let (moto, state) = recording_state().await;
     for (name, status) in [
         ("forbidden-wrong-token.json", 403),
         ("forbidden-unsigned.json", 403),
@@ -217,13 +217,7 @@ async fn the_call_is_dialed_when_dynamodb_is_down_or_hangs() {
 
 #[tokio::test]
 async fn no_phone_number_reaches_the_logs() {
-    let moto = MotoServer::start();
-    moto.create_table(TABLE, "CallSid", "expires_at").await;
-    let timeout = Duration::from_secs(2);
-    let state = default_state().with_recorder(ContextRecorder::new(
-        recording(timeout),
-        client(moto.dynamodb_config(), timeout),
-    ));
+    let (_moto, state) = recording_state().await;
     let (logs, _guard) = capture_logs();
     handle_event(&state, load("post-inbound-full.json")).await;
     let lines = logs.lines();
