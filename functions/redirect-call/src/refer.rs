@@ -75,8 +75,9 @@ pub struct Transfer {
 ///
 /// # Errors
 /// [`shared::Error::MissingParameter`] or [`shared::Error::InvalidParameter`] for a missing or
-/// invalid `CallSid`, or a missing or blank `ReferTransferTarget`: a request Twilio never
-/// sends. A target that is malformed or not allowed is not an error: it is refused in TwiML.
+/// invalid `CallSid`, or a missing or empty `ReferTransferTarget`: a request Twilio never
+/// sends. A target that is malformed (spaces only, say) or not allowed is not an error: it is
+/// refused in TwiML.
 pub fn answer_refer(
     config: &RedirectCallConfig,
     secret: Option<&TwilioSecret>,

@@ -3,7 +3,7 @@
 //! transfer ends with a REFER back to Synthflow: <https://docs.synthflow.ai/sip-transfers>).
 //!
 //! - `TRANSFER_ALLOWED_NUMBERS`: comma-separated E.164 numbers (`+14155550100`) or prefixes
-//!   (`+1415555*`);
+//!   (`+1415555*`: every number that starts with `+1415555` and goes on, not `+1415555` itself);
 //! - `TRANSFER_ALLOWED_SIP_HOSTS`: comma-separated host names (`pbx.example.com`), or
 //!   `*.example.com` for every subdomain of `example.com` (not `example.com` itself).
 //!
@@ -23,7 +23,7 @@ pub const SYNTHFLOW_SIP_HOSTS: [&str; 4] = [
 /// Longest E.164 number: `+` and 15 digits.
 const MAX_E164_DIGITS: usize = 15;
 
-/// An allowed number: exact, or every number starting with a prefix.
+/// An allowed number: exact, or every longer number starting with a prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum NumberRule {
     Exact(String),
@@ -97,7 +97,10 @@ impl TransferAllowList {
         match target {
             TransferTarget::Number(number) => self.numbers.iter().any(|rule| match rule {
                 NumberRule::Exact(n) => n == number.as_str(),
-                NumberRule::Prefix(p) => number.as_str().starts_with(p.as_str()),
+                NumberRule::Prefix(p) => number
+                    .as_str()
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| !rest.is_empty()),
             }),
             TransferTarget::Sip(sip) => self.allows_host(&sip.host),
         }
@@ -165,6 +168,10 @@ mod tests {
         assert!(l.allows(&target("+16285550100")));
         assert!(!l.allows(&target("+16295550100")));
         assert!(!l.allows(&target("tel:+88234567890")));
+        // A prefix stands for the numbers that go on from it, as `*.domain` for subdomains.
+        let l = list("+1415555*", "");
+        assert!(l.allows(&target("tel:+14155550100")));
+        assert!(!l.allows(&target("tel:+1415555")));
     }
 
     #[test]
