@@ -96,7 +96,8 @@ run-unsigned: venv
 	@echo "  curl -i '$(WEBHOOK)?CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)'"
 	@echo
 	python scripts/local_webhook.py ports-free $(WATCH_PORT)
-	TWILIO_SIGNATURE_VALIDATION=off cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
+	TWILIO_SIGNATURE_VALIDATION=off PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
+	  cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-provision: the fake Synthflow API, a local Secrets Manager (moto_server) seeded with
 ## the credentials for it, and `cargo lambda watch`; invoke from another terminal.

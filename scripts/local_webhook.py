@@ -24,6 +24,9 @@ from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC00000000000000000000000000000000"
 CALL_SID = "CA0123456789abcdef0123456789abcdef"
+# The GET example is another call: its dial must not overwrite the first call's context,
+# which the last example fetches.
+GET_CALL_SID = "CAfedcba9876543210fedcba9876543210"
 NUMBER = "+14155550123"
 
 
@@ -56,7 +59,7 @@ def examples(args):
     validator = RequestValidator(args.token)
     form = [("CallSid", CALL_SID), ("Called", NUMBER), ("Direction", "inbound"), ("From", "+16175551212")]
     body = urlencode(form)
-    get_url = f"{args.url}?{urlencode(form[:2])}"
+    get_url = f"{args.url}?{urlencode([('CallSid', GET_CALL_SID), ('Called', NUMBER)])}"
     get_signature = validator.compute_signature(get_url, {})
     q = shlex.quote
     print("  # Twilio's default: POST with a form body, signed")
@@ -79,7 +82,7 @@ def examples(args):
         post(f"{base}{route}", form + extra, validator)
     if args.context_url:
         print()
-        print("  # after a dial: the call's context, as Synthflow's pre-call action asks for it")
+        print("  # after the first request has dialed: that call's context, as Synthflow's pre-call action asks for it")
         print(f"  curl -i -X POST {q(args.context_url)} \\")
         print(f"    -H {q('Authorization: Bearer ' + args.context_token)} \\")
         print("    -H 'Content-Type: application/json' \\")

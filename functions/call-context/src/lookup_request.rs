@@ -127,7 +127,8 @@ pub fn check_route(event: &ApiGatewayV2httpRequest) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A SID from one value: bare, or the `E.` token of an X-EI value (`S.x;E.CA…;O.y;`).
+/// A SID from one value: bare, or the `E.` token of an X-EI value (`S.x;E.CA…;O.y;`); spaces
+/// and line breaks around it are ignored.
 fn call_sid_of(value: &str) -> Result<CallSid, Refusal> {
     let value = value.trim();
     if value.starts_with('<') && value.ends_with('>') {
@@ -185,6 +186,10 @@ mod tests {
         let query = format!("CallSid={SID}");
         let body = format!(r#"{{"call_sid":"{SID}"}}"#);
         assert_eq!(sid(Some(&query), Some(&body)), Ok(SID.into()));
+        // The action's body is a template: spaces or a line break around the variable are not
+        // part of the SID.
+        let body = format!(r#"{{"twilio_call_sid":" {SID}\n"}}"#);
+        assert_eq!(sid(None, Some(&body)), Ok(SID.into()));
     }
 
     #[test]
