@@ -15,7 +15,10 @@ WATCH_PORT ?= 9000
 # (and `cargo lambda invoke --invoke-address 127.0.0.1`).
 WATCH_ADDRESS ?= ::1
 MOTO_PORT ?= 5055
-WEBHOOK := http://localhost:$(WATCH_PORT)/lambda-url/redirect-call/redirect_call
+# What cargo lambda watch serves redirect-call under: the function's PUBLIC_BASE_URL locally, so
+# the signed URL and the Dial's action and referUrl name the routes it answers.
+LOCAL_BASE_URL := http://localhost:$(WATCH_PORT)/lambda-url/redirect-call
+WEBHOOK := $(LOCAL_BASE_URL)/redirect_call
 EXAMPLE_CALL_SID := CA0123456789abcdef0123456789abcdef
 EXAMPLE_NUMBER := %2B14155550123
 # Local only: a throwaway token for the secret `make run` seeds into moto_server.
@@ -80,7 +83,7 @@ run: venv
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(MOTO_PORT) \
 	CALL_CONTEXT_TABLE=$(LOCAL_CONTEXT_TABLE) CALL_CONTEXT_SECRET_ID=$(LOCAL_CONTEXT_SECRET_ID) \
 	AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 TWILIO_SECRET_ID=$(LOCAL_SECRET_ID) \
-	PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
+	PUBLIC_BASE_URL=$(LOCAL_BASE_URL) \
 	cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-unsigned: the webhook without signature validation (no secret, no AWS at all).
@@ -96,7 +99,7 @@ run-unsigned: venv
 	@echo "  curl -i '$(WEBHOOK)?CallSid=$(EXAMPLE_CALL_SID)&Called=$(EXAMPLE_NUMBER)'"
 	@echo
 	python scripts/local_webhook.py ports-free $(WATCH_PORT)
-	TWILIO_SIGNATURE_VALIDATION=off PUBLIC_BASE_URL=http://localhost:$(WATCH_PORT)/lambda-url/redirect-call \
+	TWILIO_SIGNATURE_VALIDATION=off PUBLIC_BASE_URL=$(LOCAL_BASE_URL) \
 	  cargo lambda watch --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 ## run-provision: the fake Synthflow API, a local Secrets Manager (moto_server) seeded with
