@@ -723,7 +723,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run(&args).await {
+    match run_benchmarks(&args).await {
         Ok(report) => {
             print!("{report}");
             ExitCode::SUCCESS
@@ -735,7 +735,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: &Args) -> Result<String, String> {
+async fn run_benchmarks(args: &Args) -> Result<String, String> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let bin_dir = exe.parent().ok_or("no executable directory")?.to_owned();

@@ -24,7 +24,7 @@ fn only_a_point_in_time_is_a_deadline() {
 #[tokio::test]
 async fn the_answer_has_the_documented_shape() {
     let (_fake, provisioner) = setup().await;
-    let output = run(&provisioner, event("apply", &[A])).await;
+    let output = provision_event(&provisioner, event("apply", &[A])).await;
     let answer = serde_json::to_value(&output).unwrap();
     let model_id = answer["numbers"][0]["model_id"].clone();
     assert_eq!(

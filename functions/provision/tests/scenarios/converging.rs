@@ -11,7 +11,7 @@ use crate::support::*;
 #[tokio::test]
 async fn fresh_workspace_imports_each_number_then_creates_its_agent() {
     let (fake, provisioner) = setup().await;
-    let output = run(&provisioner, event("apply", &[A, B])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B])).await;
 
     for phone in [A, B] {
         let r = report(&output, phone);
@@ -61,10 +61,10 @@ async fn fresh_workspace_imports_each_number_then_creates_its_agent() {
 #[tokio::test]
 async fn a_second_run_of_the_same_event_writes_nothing() {
     let (fake, provisioner) = setup().await;
-    let first = run(&provisioner, event("apply", &[A, B, C])).await;
+    let first = provision_event(&provisioner, event("apply", &[A, B, C])).await;
     fake.clear_requests();
 
-    let second = run(&provisioner, event("apply", &[A, B, C])).await;
+    let second = provision_event(&provisioner, event("apply", &[A, B, C])).await;
     assert_eq!(writes(&fake), Vec::<(String, String)>::new());
     for phone in [A, B, C] {
         let r = report(&second, phone);
@@ -95,7 +95,7 @@ async fn a_second_run_of_the_same_event_writes_nothing() {
 #[tokio::test]
 async fn a_drifted_agent_gets_exactly_one_update_with_the_differing_fields() {
     let (fake, provisioner) = setup().await;
-    run(&provisioner, event("apply", &[A, B])).await;
+    provision_event(&provisioner, event("apply", &[A, B])).await;
     let model_id = model_id_of(&fake, WORKSPACE, A);
     assert!(fake.edit_assistant(&model_id, |a| {
         a["agent"]["prompt"] = json!("Someone changed this in the dashboard.");
@@ -103,14 +103,14 @@ async fn a_drifted_agent_gets_exactly_one_update_with_the_differing_fields() {
     }));
     fake.clear_requests();
 
-    let plan = run(&provisioner, event("plan", &[A, B])).await;
+    let plan = provision_event(&provisioner, event("plan", &[A, B])).await;
     assert_eq!(writes(&fake), Vec::<(String, String)>::new());
     let r = report(&plan, A);
     assert_eq!(r.agent, Some(AgentOutcome::WouldUpdate));
     assert_eq!(r.changed_fields, ["max_duration", "agent.prompt"]);
     assert_eq!(report(&plan, B).agent, Some(AgentOutcome::Unchanged));
 
-    let output = run(&provisioner, event("apply", &[A, B])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B])).await;
     assert_eq!(
         writes(&fake),
         [("PUT".to_owned(), format!("/v2/assistants/{model_id}"))]
@@ -135,14 +135,14 @@ async fn a_drifted_agent_gets_exactly_one_update_with_the_differing_fields() {
     assert_eq!(output.summary.changes, 1);
 
     fake.clear_requests();
-    run(&provisioner, event("apply", &[A, B])).await;
+    provision_event(&provisioner, event("apply", &[A, B])).await;
     assert_eq!(writes(&fake), Vec::<(String, String)>::new());
 }
 
 #[tokio::test]
 async fn plan_reports_what_apply_would_do_and_writes_nothing() {
     let (fake, provisioner) = setup().await;
-    let output = run(&provisioner, event("plan", &[A, B])).await;
+    let output = provision_event(&provisioner, event("plan", &[A, B])).await;
     assert_eq!(output.mode, Mode::Plan);
     for phone in [A, B] {
         let r = report(&output, phone);
@@ -163,7 +163,7 @@ async fn a_failing_number_does_not_stop_the_others_and_a_rerun_converges() {
     // B: the agent create keeps failing (500); C: the import is refused (403).
     fake.inject(FaultRule::new(Route::CreateAssistant, Fault::Status(500)).matching(&B[1..]));
     fake.inject(FaultRule::new(Route::CreateCustomNumber, Fault::Status(403)).matching(&C[1..]));
-    let output = run(&provisioner, event("apply", &[A, B, C])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B, C])).await;
 
     let a = report(&output, A);
     assert_eq!(
@@ -201,7 +201,7 @@ async fn a_failing_number_does_not_stop_the_others_and_a_rerun_converges() {
     assert_eq!(for_c(Route::CreateAssistant), 0);
 
     fake.clear_faults();
-    let rerun = run(&provisioner, event("apply", &[A, B, C])).await;
+    let rerun = provision_event(&provisioner, event("apply", &[A, B, C])).await;
     assert_eq!(rerun.summary.failed, 0);
     assert_eq!(report(&rerun, A).agent, Some(AgentOutcome::Unchanged));
     assert_eq!(report(&rerun, B).number, Some(NumberOutcome::Exists));
@@ -224,7 +224,7 @@ async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
     first["numbers"][1]["uac_enabled"] = json!(true);
     first["numbers"][1]["uac_register_expires"] = json!(600);
     first["numbers"][1]["trunk_credentials_secret_id"] = json!("acme/trunk-b");
-    let created = run(&provisioner, first.clone()).await;
+    let created = provision_event(&provisioner, first.clone()).await;
     for phone in [A, B] {
         let r = report(&created, phone);
         assert_eq!(r.number, Some(NumberOutcome::Created));
@@ -261,7 +261,7 @@ async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
     for mode in ["plan", "apply"] {
         fake.clear_requests();
         changed["mode"] = json!(mode);
-        let output = run(&provisioner, changed.clone()).await;
+        let output = provision_event(&provisioner, changed.clone()).await;
         let a = report(&output, A);
         assert_eq!(a.number, Some(NumberOutcome::Exists), "{mode}");
         assert_eq!(a.number_drift, expected_a, "{mode}");
@@ -282,7 +282,7 @@ async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
         .unwrap()
         .remove("uac_register_expires");
     for ev in [first, fewer] {
-        let output = run(&provisioner, ev).await;
+        let output = provision_event(&provisioner, ev).await;
         for phone in [A, B] {
             assert_eq!(report(&output, phone).number_drift, Vec::<String>::new());
         }
@@ -292,7 +292,7 @@ async fn a_number_that_differs_from_the_event_is_reported_not_changed() {
 #[tokio::test]
 async fn several_inbound_agents_on_one_number_are_reported_not_guessed() {
     let (fake, provisioner) = setup().await;
-    run(&provisioner, event("apply", &[A, B])).await;
+    provision_event(&provisioner, event("apply", &[A, B])).await;
     let b_agent = model_id_of(&fake, WORKSPACE, B);
     fake.edit_assistant(&b_agent, |a| {
         a["attached_phone_numbers"]
@@ -301,7 +301,7 @@ async fn several_inbound_agents_on_one_number_are_reported_not_guessed() {
             .push(json!({"number": A, "sid": null, "slug": &A[1..]}));
     });
     fake.clear_requests();
-    let output = run(&provisioner, event("apply", &[A])).await;
+    let output = provision_event(&provisioner, event("apply", &[A])).await;
     let error = report(&output, A).error.clone().unwrap();
     assert_eq!(error.step, Step::FindAgent);
     assert!(error.message.contains(&b_agent), "{error:?}");

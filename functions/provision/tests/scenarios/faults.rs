@@ -22,7 +22,7 @@ async fn reads_are_retried_after_429_500_and_dropped_connections() {
             .times(1),
     );
     fake.inject(FaultRule::new(Route::ListAssistants, Fault::Status(500)).times(1));
-    let output = run(&provisioner, event("apply", &[A, B])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B])).await;
     assert_eq!(output.summary.failed, 0, "{output:?}");
 
     let requests = fake.requests();
@@ -44,7 +44,7 @@ async fn reads_are_retried_after_429_500_and_dropped_connections() {
 async fn reads_stop_after_the_last_attempt_and_the_number_reports_it() {
     let (fake, provisioner) = setup().await;
     fake.inject(FaultRule::new(Route::GetNumber, Fault::Status(500)).matching(&A[1..]));
-    let output = run(&provisioner, event("apply", &[A, B])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B])).await;
     let a = report(&output, A);
     assert_eq!((a.number, a.agent), (None, None));
     let error = a.error.as_ref().unwrap();
@@ -63,7 +63,7 @@ async fn reads_stop_after_the_last_attempt_and_the_number_reports_it() {
 async fn a_number_answered_with_400_on_lookup_counts_as_absent() {
     let (fake, provisioner) = setup().await;
     fake.inject(FaultRule::new(Route::GetNumber, Fault::Status(400)).times(1));
-    let output = run(&provisioner, event("apply", &[A])).await;
+    let output = provision_event(&provisioner, event("apply", &[A])).await;
     assert_eq!(report(&output, A).number, Some(NumberOutcome::Created));
     assert_eq!(fake.requests_to(Route::GetNumber).len(), 1);
 }
@@ -81,7 +81,7 @@ async fn a_create_whose_answer_is_lost_is_not_repeated() {
             let provisioner =
                 provisioner_with(&fake, WORKSPACE, API_KEY, Duration::from_millis(1500));
             fake.inject(FaultRule::new(route, fault.clone()).times(1));
-            let output = run(&provisioner, event("apply", &[A])).await;
+            let output = provision_event(&provisioner, event("apply", &[A])).await;
             let a = report(&output, A);
             assert_eq!(a.error, None, "{route:?} {fault:?}");
             assert_eq!(a.number, Some(NumberOutcome::Created));
@@ -100,7 +100,7 @@ async fn a_create_that_failed_outright_is_tried_again_after_a_lookup() {
     let (fake, provisioner) = setup().await;
     fake.inject(FaultRule::new(Route::CreateCustomNumber, Fault::Status(500)).times(1));
     fake.inject(FaultRule::new(Route::CreateAssistant, Fault::Status(429)).times(1));
-    let output = run(&provisioner, event("apply", &[A])).await;
+    let output = provision_event(&provisioner, event("apply", &[A])).await;
     assert_eq!(report(&output, A).error, None);
     let routes: Vec<Route> = fake.requests().iter().filter_map(|r| r.route).collect();
     assert_eq!(
@@ -128,7 +128,7 @@ async fn trunk_credentials_come_from_their_secret() {
     ev["numbers"][0]["trunk_credentials_secret_id"] = json!("acme/trunk-b");
     ev["numbers"][1]["uac_enabled"] = json!(true);
     ev["numbers"][1]["trunk_credentials_secret_id"] = json!("acme/missing");
-    let output = run(&provisioner, ev).await;
+    let output = provision_event(&provisioner, ev).await;
 
     let import = fake.requests_to(Route::CreateCustomNumber).remove(0);
     let body = import.body.unwrap();
@@ -155,7 +155,7 @@ async fn a_wrong_api_key_fails_each_number_without_revealing_the_key() {
     let fake = FakeSynthflow::start(API_KEY, WORKSPACE).await.unwrap();
     let wrong_key = "sf-wrong-key-93b2";
     let provisioner = provisioner_with(&fake, WORKSPACE, wrong_key, Duration::from_secs(5));
-    let output = run(&provisioner, event("apply", &[A, B])).await;
+    let output = provision_event(&provisioner, event("apply", &[A, B])).await;
     assert_eq!(output.summary.failed, 2);
     for phone in [A, B] {
         let error = report(&output, phone).error.clone().unwrap();

@@ -32,7 +32,7 @@ async fn create_bodies_match_the_golden_files() {
             .unwrap();
         let provisioner =
             provisioner_with(&fake, "<workspace id>", API_KEY, Duration::from_secs(5));
-        let output = run(&provisioner, read_json(&golden.join(event))).await;
+        let output = provision_event(&provisioner, read_json(&golden.join(event))).await;
         assert_eq!(output.summary.failed, 0, "{output:?}");
 
         let body_of = |route| fake.requests_to(route).remove(0).body.unwrap();

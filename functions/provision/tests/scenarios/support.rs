@@ -114,7 +114,7 @@ pub fn event(mode: &str, phones: &[&str]) -> Value {
     json!({"mode": mode, "numbers": phones.iter().map(|p| number(p)).collect::<Vec<_>>()})
 }
 
-pub async fn run(provisioner: &Provisioner<MemorySecrets>, event: Value) -> Output {
+pub async fn provision_event(provisioner: &Provisioner<MemorySecrets>, event: Value) -> Output {
     provisioner
         .handle_json(&event.to_string(), None)
         .await
