@@ -104,6 +104,36 @@ impl fmt::Display for SipEndpoint {
     }
 }
 
+/// A host as a SIP URI names it outside brackets: an IPv4 address, or an RFC 1123 host name
+/// without a trailing dot (`pbx.example.com`, `10.0.0.5`).
+pub fn is_host(host: &str) -> bool {
+    host.parse::<Ipv4Addr>().is_ok() || (!host.ends_with('.') && is_dns_name(host))
+}
+
+/// Reads `host[:port]` as a SIP URI writes it (RFC 3261 §25.1 `hostport`, IPv6 aside): the host
+/// as [`is_host`] accepts it, the port 1–65535 in digits only.
+///
+/// # Errors
+/// `"the host"` or `"the port"`, naming the part that is wrong.
+pub fn parse_host_port(hostport: &str) -> Result<(&str, Option<u16>), &'static str> {
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((host, port)) => {
+            let port = port
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0 && port.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or("the port")?;
+            (host, Some(port))
+        }
+        None => (hostport, None),
+    };
+    if is_host(host) {
+        Ok((host, port))
+    } else {
+        Err("the host")
+    }
+}
+
 /// RFC 1123 host name: dot-separated labels of 1–63 letters, digits and inner hyphens,
 /// 253 characters at most, not all-numeric at the top level.
 fn is_dns_name(host: &str) -> bool {

@@ -9,7 +9,9 @@
 //!
 //! Both empty (the default): only Synthflow's hosts.
 
-use crate::transfer_target::{TransferTarget, is_host_name};
+use shared::sip::is_host;
+
+use crate::transfer_target::TransferTarget;
 
 /// Synthflow's SIP hosts: global, US, EU, and the direct-dialing endpoint.
 /// Source: <https://docs.synthflow.ai/connect-over-sip>, <https://docs.synthflow.ai/ip-allow-lists>.
@@ -139,11 +141,11 @@ fn parse_host_rule(entry: &str) -> Result<HostRule, &'static str> {
     const EXPECTED: &str = "expected a host name (pbx.example.com) or *.domain";
     let lower = entry.to_ascii_lowercase();
     match lower.strip_prefix("*.") {
-        Some(domain) if is_host_name(domain) && domain.contains('.') => {
+        Some(domain) if is_host(domain) && domain.contains('.') => {
             Ok(HostRule::Subdomains(format!(".{domain}")))
         }
         Some(_) => Err(EXPECTED),
-        None if is_host_name(&lower) => Ok(HostRule::Exact(lower)),
+        None if is_host(&lower) => Ok(HostRule::Exact(lower)),
         None => Err(EXPECTED),
     }
 }

@@ -19,7 +19,7 @@ use std::fmt;
 
 use percent_encoding::percent_decode_str;
 use shared::phone::E164;
-use shared::sip::{FORBIDDEN_IN_HEADER_VALUES, Header, HeaderName};
+use shared::sip::{FORBIDDEN_IN_HEADER_VALUES, Header, HeaderName, parse_host_port};
 
 /// Longest target read; a Refer-To URI Twilio could dial is under 255 characters.
 pub const MAX_TARGET_LEN: usize = 1024;
@@ -156,20 +156,7 @@ impl SipTarget {
         {
             return Err(malformed("the user part"));
         }
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((host, port)) => {
-                let port = port
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|p| *p > 0 && port.bytes().all(|b| b.is_ascii_digit()))
-                    .ok_or(malformed("the port"))?;
-                (host, Some(port))
-            }
-            None => (hostport, None),
-        };
-        if !is_host_name(host) {
-            return Err(malformed("the host"));
-        }
+        let (host, port) = parse_host_port(hostport).map_err(malformed)?;
         let mut params = Vec::new();
         for param in parts {
             let (name, value) = param.split_once('=').unwrap_or((param, ""));
@@ -245,20 +232,6 @@ fn is_passable_value(value: &str) -> bool {
         && !value
             .chars()
             .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-}
-
-/// A DNS name (letters, digits, hyphens; dot-separated labels of 1–63 characters, 253 in all)
-/// or an IPv4 address.
-pub fn is_host_name(host: &str) -> bool {
-    (1..=253).contains(&host.len())
-        && host.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
 }
 
 #[cfg(test)]
