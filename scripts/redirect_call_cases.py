@@ -628,6 +628,10 @@ def webhook_cases():
         "national": "4155550123",
         "anonymous": "anonymous",
         "sip-user": "sip:alice@evil.example",
+        "sip-host-crlf": f"sip:{OUR_NUMBER}@acme.sip.twilio.com\r\nX-Injected: 1",
+        "sip-host-second-at": f"sip:{OUR_NUMBER}@acme.sip.twilio.com@evil.example",
+        "sip-host-headers": f"sip:{OUR_NUMBER}@acme.sip.twilio.com?X-EI=CAevil",
+        "sip-host-empty": f"sip:{OUR_NUMBER}@",
     }
     for kind, value in bad_called.items():
         yield rejected(f"bad-called-{kind}", f"Called {value!r}: 400, nothing dialed",

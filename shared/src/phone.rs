@@ -14,6 +14,9 @@ pub const NOT_E164: &str =
     "not an E.164 phone number (expected + then 7 to 15 digits, country code first)";
 /// Why a SIP URI is not accepted as a phone number.
 pub const SIP_URI_NOT_E164: &str = "SIP URI whose user part is not an E.164 phone number";
+/// Why a SIP URI whose user part is a number is still not accepted.
+pub const SIP_URI_BAD_HOST: &str =
+    "SIP URI whose part after the @ is not host[:port] with ;name=value parameters";
 
 /// Fewest digits accepted after the `+`. The shortest numbers in service (e.g. Niue, +683 and
 /// four digits) have seven.
@@ -51,20 +54,25 @@ impl E164 {
     /// decoding.
     ///
     /// Accepts, besides strict E.164:
-    /// - a SIP URI (`sip:` or `sips:`), whose user part must itself be strict E.164 — the host
-    ///   and any parameters are discarded;
+    /// - a SIP URI (`sip:` or `sips:`), whose user part must itself be strict E.164 and whose
+    ///   rest must be `host[:port]` ([`crate::sip::parse_host_port`]) with `;name[=value]`
+    ///   parameters of letters, digits and `-_.~` (no headers) — then the host and parameters are
+    ///   discarded;
     /// - a single leading space followed by digits only, which is what a `+` becomes when a URL
     ///   with `?Called=+14155550123` is typed by hand (`+` decodes to a space in a form); it is
     ///   read as `+`.
     ///
     /// # Errors
-    /// [`NOT_E164`] or [`SIP_URI_NOT_E164`] as the reason.
+    /// [`NOT_E164`], [`SIP_URI_NOT_E164`] or [`SIP_URI_BAD_HOST`] as the reason.
     pub fn from_twilio_param(value: &str) -> Result<Self, &'static str> {
         if let Some(rest) = strip_sip_scheme(value) {
-            let user = rest.split_once('@').map(|(user, _host)| user);
-            return user
-                .and_then(|user| E164::parse(user).ok())
-                .ok_or(SIP_URI_NOT_E164);
+            let (user, host_part) = rest.split_once('@').ok_or(SIP_URI_NOT_E164)?;
+            let number = E164::parse(user).map_err(|_| SIP_URI_NOT_E164)?;
+            return if is_host_part(host_part) {
+                Ok(number)
+            } else {
+                Err(SIP_URI_BAD_HOST)
+            };
         }
         match value.strip_prefix(' ') {
             Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
@@ -136,6 +144,22 @@ impl fmt::Debug for Masked<'_> {
     }
 }
 
+/// `host[:port](;name[=value])*`: what may follow the `@` of a SIP URI Twilio passes.
+fn is_host_part(host_part: &str) -> bool {
+    let mut parts = host_part.split(';');
+    let hostport = parts.next().unwrap_or_default();
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+    };
+    crate::sip::parse_host_port(hostport).is_ok()
+        && parts.all(|param| match param.split_once('=') {
+            Some((name, value)) => token(name) && token(value),
+            None => token(param),
+        })
+}
+
 fn strip_sip_scheme(value: &str) -> Option<&str> {
     let (scheme, rest) = value.split_once(':')?;
     (scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips")).then_some(rest)
@@ -191,6 +215,7 @@ mod tests {
             "sip:+14155550123@example.sip.twilio.com",
             "sips:+14155550123@example.sip.twilio.com:5061;transport=tls",
             "SIP:+14155550123@example.sip.twilio.com",
+            "sip:+14155550123@10.0.0.5:5060;user=phone",
         ] {
             assert_eq!(
                 E164::from_twilio_param(form).unwrap().as_str(),
@@ -207,6 +232,15 @@ mod tests {
             (" 1415 5550123", NOT_E164),
             (" ", NOT_E164),
             ("+1415@evil.example:5060;x=", NOT_E164),
+            // The part after the @ is read too, though only the number is used.
+            ("sip:+14155550123@", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h\r\n", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h@evil.example", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h>;x", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h?X-EI=CAevil", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h;maddr=evil example", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h:0", SIP_URI_BAD_HOST),
+            ("sip:+14155550123@h.:5060", SIP_URI_BAD_HOST),
         ] {
             assert_eq!(E164::from_twilio_param(form), Err(reason), "{form:?}");
         }
