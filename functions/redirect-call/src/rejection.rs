@@ -13,9 +13,12 @@ pub enum Rejection {
     /// A method the route does not answer (405, with `Allow`).
     #[error("method not allowed: use {}", .0.allow().replace(", ", " or "))]
     MethodNotAllowed(Route),
-    /// A POST body that is not a UTF-8 form (415).
+    /// A POST whose Content-Type is not a UTF-8 form (415).
     #[error("Content-Type: expected application/x-www-form-urlencoded (UTF-8)")]
     UnsupportedMediaType,
+    /// A POST body whose bytes are not UTF-8, whatever its Content-Type says (415).
+    #[error("unsupported media type: the body is not UTF-8")]
+    BodyNotUtf8,
     /// Not signed by the Twilio account (403). `reason` and `url` are logged, not answered.
     #[error("forbidden: missing or invalid X-Twilio-Signature")]
     Forbidden {
@@ -41,7 +44,9 @@ impl Rejection {
         match self {
             Rejection::NotFound => StatusCode::NOT_FOUND,
             Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Rejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Rejection::UnsupportedMediaType | Rejection::BodyNotUtf8 => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Rejection::Forbidden { .. } => StatusCode::FORBIDDEN,
             Rejection::UriTooLong => StatusCode::URI_TOO_LONG,
             Rejection::Malformed(_) | Rejection::InvalidParameters(_) => StatusCode::BAD_REQUEST,

@@ -14,7 +14,8 @@ use crate::request_target::Route;
 ///
 /// # Errors
 /// [`Rejection::MethodNotAllowed`] for methods `route` does not answer,
-/// [`Rejection::UnsupportedMediaType`] for a POST body that is not a UTF-8 form.
+/// [`Rejection::BodyNotUtf8`] for a POST body whose bytes are not UTF-8,
+/// [`Rejection::UnsupportedMediaType`] for one whose Content-Type is not a UTF-8 form.
 pub fn read_params(route: Route, request: &Request) -> Result<WebhookParams, Rejection> {
     if !route.accepts(request.method()) {
         return Err(Rejection::MethodNotAllowed(route));
@@ -35,7 +36,7 @@ pub fn read_params(route: Route, request: &Request) -> Result<WebhookParams, Rej
 /// `application/x-www-form-urlencoded; charset=utf-8`). An empty body needs no type.
 fn check_form_content_type(headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
     if std::str::from_utf8(body).is_err() {
-        return Err(Rejection::UnsupportedMediaType);
+        return Err(Rejection::BodyNotUtf8);
     }
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return if body.is_empty() {
